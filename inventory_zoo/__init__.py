@@ -1,0 +1,48 @@
+"""inventory-zoo: multi-echelon inventory environments for multi-agent reinforcement learning.
+
+Importing the package registers its envs with PettingZoo's registry
+(``pettingzoo.make("parallel", "inventory_zoo/serial-v0")``). It never imports torch.
+"""
+
+from __future__ import annotations
+
+import pettingzoo as _pz
+
+from inventory_zoo import core, serial_v0
+from inventory_zoo.core.demand import (
+    Constant,
+    DemandProcess,
+    Merton,
+    Normal,
+    Poisson,
+    Step,
+    Trace,
+    Uniform,
+)
+from inventory_zoo.core.leadtime import RandomLeadTime
+from inventory_zoo.evaluation import EvaluationReport, evaluate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Constant",
+    "DemandProcess",
+    "EvaluationReport",
+    "Merton",
+    "Normal",
+    "Poisson",
+    "RandomLeadTime",
+    "Step",
+    "Trace",
+    "Uniform",
+    "core",
+    "evaluate",
+    "serial_v0",
+]
+
+_ENVS = {"serial-v0": "inventory_zoo.serial_v0"}
+
+for _id, _mod in _ENVS.items():
+    if f"inventory_zoo/{_id}" not in _pz.env_registry.registration.parallel_registry:
+        _pz.register("parallel", f"inventory_zoo/{_id}", entry_point=f"{_mod}:parallel_env")
+        _pz.register("aec", f"inventory_zoo/{_id}", entry_point=f"{_mod}:env")

@@ -1,0 +1,375 @@
+"""The batched simulator: the one place where the dynamics live.
+
+Every array has a leading batch axis ``B``; ``N`` is the number of nodes (agents), ``E`` the
+number of edges. Units are ``int64``, costs ``float64``.
+
+One call to :func:`step` is one period, in this order (see ``docs/concepts.md``):
+
+1. **Orders**: each edge's order is placed; after its order delay it reaches the supplier
+   (with no delay, the supplier ships against it this period).
+2. **Arrivals**: shipments due this period are received into on-hand stock (minus any random
+   shipping loss).
+3. **Shipping**: every node ships what it can of what it owes: its customers' backlog plus the
+   demand revealed at the end of the last period, and for each downstream edge the backlog
+   plus the orders that reached it, split by the allocation rule. A shipment sent in period
+   ``t`` arrives in period ``t + L``. At a lost-sales node what cannot be shipped is lost.
+4. **Costs**: holding on end-of-period on-hand stock, in-transit holding, backlog (or lost
+   sales) penalties, per-unit and fixed ordering costs.
+5. **Demand**: the next period's customer demand is revealed (served in the next step).
+
+All randomness of an episode (demand paths, random lead times, shipping losses) is drawn at
+reset into a :class:`Scenario`, one member at a time from that member's own generator, so that
+member ``b`` of a batch replays exactly the episode of a single env seeded like it, and so that
+demand never depends on the actions (common random numbers).
+
+:func:`step` mutates the :class:`State` in place (allocating new arrays every period would cost
+more than the dynamics) and returns a :class:`StepOut` of per-period flows and costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from inventory_zoo.core.spec import SupplyChain
+
+__all__ = ["State", "Scenario", "StepOut", "draw_scenario", "reset", "step", "check_orders"]
+
+
+@dataclass
+class State:
+    """The state of ``B`` supply chains at the start of a period (after demand is revealed).
+
+    Attributes:
+        t: periods elapsed since reset (the same for the whole batch).
+        on_hand: ``[B, N]`` units on hand.
+        backlog: ``[B, N]`` customer demand owed by each node to its outside customers.
+        owed: ``[B, E]`` units the supplier of each edge owes the customer (orders it has
+            received and not yet shipped).
+        pipe: ``[B, E, L_max]`` units in transit; slot ``k`` arrives ``k + 1`` periods from now.
+        opipe: ``[B, E, D_max]`` orders on their way to the supplier; slot ``k`` reaches it
+            ``k + 1`` periods from now.
+        demand: ``[B, N]`` customer demand revealed at each node, to be served next period.
+        last_demand: ``[B, N]`` customer demand served last period (0 at reset).
+        received: ``[B, E]`` orders that reached each supplier last period.
+        ordered: ``[B, E]`` orders placed last period.
+        external_in: ``[B]`` cumulative units shipped in from outside suppliers.
+        delivered: ``[B]`` cumulative units delivered to outside customers.
+        transit_lost: ``[B]`` cumulative units lost in transit (random shipping loss).
+        initial_units: ``[B]`` units in the system at reset (on hand plus in transit).
+    """
+
+    t: int
+    on_hand: np.ndarray
+    backlog: np.ndarray
+    owed: np.ndarray
+    pipe: np.ndarray
+    opipe: np.ndarray
+    demand: np.ndarray
+    last_demand: np.ndarray
+    received: np.ndarray
+    ordered: np.ndarray
+    external_in: np.ndarray
+    delivered: np.ndarray
+    transit_lost: np.ndarray
+    initial_units: np.ndarray
+
+    def copy(self) -> State:
+        """A deep copy (arrays copied)."""
+        return State(**{
+            f.name: (getattr(self, f.name).copy() if f.name != "t" else self.t)
+            for f in fields(self)
+        })
+
+    def select(self, index: int | slice | np.ndarray) -> State:
+        """The sub-batch ``index`` (arrays copied)."""
+        return State(**{
+            f.name: (np.asarray(getattr(self, f.name))[index].copy() if f.name != "t" else self.t)
+            for f in fields(self)
+        })
+
+
+@dataclass
+class Scenario:
+    """The exogenous randomness of ``B`` episodes of ``T`` periods, drawn at reset.
+
+    Attributes:
+        demand: ``[B, T + 1, N]`` customer demand per period and node (0 where no demand);
+            period 0 is revealed at reset.
+        lead: ``[B, T, E]`` lead time of the shipment sent on each edge in each period, or
+            ``None`` when every lead time is fixed.
+        loss: ``[B, T, E]`` percent of each arrival lost in transit, or ``None``.
+    """
+
+    demand: np.ndarray
+    lead: np.ndarray | None
+    loss: np.ndarray | None
+
+    @property
+    def periods(self) -> int:
+        return self.demand.shape[1] - 1
+
+
+@dataclass
+class StepOut:
+    """Flows and costs of one period, each ``[B, N]`` unless stated otherwise.
+
+    Attributes:
+        cost: total cost of each node this period.
+        holding_cost, backlog_cost, pipeline_cost, order_cost: its parts (backlog_cost includes
+            the lost-sales penalty).
+        demand: customer demand due this period (revealed at the end of the last one).
+        filled: units of this period's customer demand shipped this period (fill rate).
+        sold: units shipped to outside customers this period (backlog included).
+        lost: units of demand or downstream orders lost this period (lost-sales nodes).
+        arrived: units received this period.
+        shipped: ``[B, E]`` units shipped on each edge.
+        received: ``[B, E]`` orders that reached each supplier this period.
+    """
+
+    cost: np.ndarray
+    holding_cost: np.ndarray
+    backlog_cost: np.ndarray
+    pipeline_cost: np.ndarray
+    order_cost: np.ndarray
+    demand: np.ndarray
+    filled: np.ndarray
+    sold: np.ndarray
+    lost: np.ndarray
+    arrived: np.ndarray
+    shipped: np.ndarray
+    received: np.ndarray
+
+
+def draw_scenario(
+    spec: SupplyChain, rngs: list[np.random.Generator], periods: int
+) -> Scenario:
+    """Draw the randomness of ``len(rngs)`` episodes of ``periods`` periods.
+
+    Member ``b`` draws only from ``rngs[b]``, in a fixed order (demand node by node, then
+    random lead times edge by edge, then shipping losses), so it matches a batch of one
+    seeded with the same generator. Per-member calls happen once per episode, not per step.
+    """
+    a = spec.arrays
+    B, N, E = len(rngs), spec.num_nodes, spec.num_edges
+    demand = np.zeros((B, periods + 1, N), np.int64)
+    rand_edges = np.flatnonzero(a["random_lt"])
+    lead = np.empty((B, periods, E), np.int64) if rand_edges.size else None
+    if lead is not None:
+        lead[:] = a["L_fixed"]
+    loss = np.empty((B, periods, E), np.int64) if a["loss_pct"] > 0 else None
+    demand_nodes = [(i, n.demand) for i, n in enumerate(spec.nodes) if n.demand is not None]
+    for b, rng in enumerate(rngs):
+        for i, proc in demand_nodes:
+            path = np.asarray(proc.sample(rng, 1, periods + 1))
+            if path.shape != (1, periods + 1):
+                raise ValueError(
+                    f"{type(proc).__name__}.sample returned shape {path.shape}, "
+                    f"expected {(1, periods + 1)}"
+                )
+            demand[b, :, i] = path[0]
+        for k in rand_edges:
+            lead[b, :, k] = spec.edges[k].lead_time.sample(rng, (periods,))
+        if loss is not None:
+            loss[b] = rng.integers(0, a["loss_pct"], size=(periods, E), endpoint=True)
+    if np.any(demand < 0):
+        raise ValueError("a demand process produced negative demand")
+    return Scenario(demand, lead, loss)
+
+
+def reset(spec: SupplyChain, scenario: Scenario) -> State:
+    """The state at the start of period 1 for every member of ``scenario``."""
+    a = spec.arrays
+    B = scenario.demand.shape[0]
+    N, E = spec.num_nodes, spec.num_edges
+    pipe = np.zeros((B, E, a["L_max"]), np.int64)
+    for k, e in enumerate(spec.edges):
+        pipe[:, k, : a["init_slots"][k]] = e.initial_pipeline
+    opipe = np.zeros((B, E, a["D_max"]), np.int64)
+    for k, e in enumerate(spec.edges):
+        opipe[:, k, : e.order_delay] = e.initial_orders
+    on_hand = np.broadcast_to(a["init_inv"], (B, N)).copy()
+    return State(
+        t=0,
+        on_hand=on_hand,
+        backlog=np.zeros((B, N), np.int64),
+        owed=np.zeros((B, E), np.int64),
+        pipe=pipe,
+        opipe=opipe,
+        demand=scenario.demand[:, 0].copy(),
+        last_demand=np.zeros((B, N), np.int64),
+        received=np.zeros((B, E), np.int64),
+        ordered=np.zeros((B, E), np.int64),
+        external_in=np.zeros(B, np.int64),
+        delivered=np.zeros(B, np.int64),
+        transit_lost=np.zeros(B, np.int64),
+        initial_units=on_hand.sum(1) + pipe.sum((1, 2)),
+    )
+
+
+def check_orders(spec: SupplyChain, orders: np.ndarray, max_order: np.ndarray | int | None) -> np.ndarray:
+    """Validate a ``[B, E]`` array of order quantities and return it as ``int64``.
+
+    Raises:
+        ValueError: wrong shape, non-integer values, negative or above ``max_order``.
+    """
+    o = np.asarray(orders)
+    if o.ndim != 2 or o.shape[1] != spec.num_edges:
+        raise ValueError(f"orders must have shape [batch, {spec.num_edges}], got {o.shape}")
+    if o.dtype.kind not in "iu":
+        if o.dtype.kind == "f" and np.all(np.isfinite(o)) and np.all(o == np.round(o)):
+            o = o.astype(np.int64)
+        else:
+            raise ValueError(f"orders must be integers, got dtype {o.dtype}")
+    if o.size and o.min() < 0:
+        raise ValueError(f"orders must be >= 0, got {int(o.min())}")
+    if max_order is not None and o.size and np.any(o > max_order):
+        raise ValueError(f"orders must be <= max_order ({max_order}), got {int(o.max())}")
+    return o.astype(np.int64, copy=False)
+
+
+def _allocate(claims: np.ndarray, avail: np.ndarray, proportional: bool) -> np.ndarray:
+    """Split ``avail`` ``[B, N]`` units over ``claims`` ``[B, N, C]`` listed in priority order."""
+    if not proportional:
+        before = np.cumsum(claims, axis=2) - claims
+        return np.clip(avail[:, :, None] - before, 0, claims)
+    total = claims.sum(2)
+    short = total > avail
+    safe = np.where(short, total, 1)
+    base = np.where(short[:, :, None], claims * avail[:, :, None] // safe[:, :, None], claims)
+    rest = np.where(short, avail - base.sum(2), 0)
+    residual = claims - base
+    before = np.cumsum(residual, axis=2) - residual
+    return base + np.clip(rest[:, :, None] - before, 0, residual)
+
+
+def step(
+    spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario
+) -> StepOut:
+    """Advance every member one period (in place) given ``orders`` ``[B, E]`` (int64, valid).
+
+    Call :func:`check_orders` first on untrusted input: this function trusts its arguments.
+    """
+    a = spec.arrays
+    t = s.t
+    if t >= scenario.periods:
+        raise RuntimeError(f"the scenario holds {scenario.periods} periods; reset before stepping on")
+    B = orders.shape[0]
+    E = spec.num_edges
+    serial = a["serial_like"]
+
+    # 1. Orders reach suppliers after their delay.
+    if a["D_max"] > 0:
+        D = a["D"]
+        incoming = np.where(D == 0, orders, s.opipe[:, :, 0])
+        s.opipe[:, :, :-1] = s.opipe[:, :, 1:]
+        s.opipe[:, :, -1] = 0
+        delayed = D > 0
+        s.opipe[:, delayed, D[delayed] - 1] = orders[:, delayed]
+    else:
+        incoming = orders
+
+    # 2. Arrivals.
+    arrived_e = s.pipe[:, :, 0].copy()
+    s.pipe[:, :, :-1] = s.pipe[:, :, 1:]
+    s.pipe[:, :, -1] = 0
+    if scenario.loss is not None:
+        lost_transit = arrived_e * scenario.loss[:, t] // 100
+        arrived_e -= lost_transit
+        s.transit_lost += lost_transit.sum(1)
+    arrived = arrived_e if serial else arrived_e @ a["cin"]
+    s.on_hand += arrived
+
+    # 3. Shipping.
+    due = s.owed + incoming
+    claim_e = np.minimum(due, a["cap"]) if a["capped"] else due
+    market = s.backlog + s.demand
+    ext = a["external"]
+    flat = np.zeros((B, E + spec.num_nodes + 1), np.int64)
+    flat[:, :E] = np.where(ext, 0, claim_e)
+    flat[:, E : E + spec.num_nodes] = market
+    claims = flat[:, a["claim_idx"]]
+    alloc = _allocate(claims, s.on_hand, spec.allocation == "proportional")
+    flat_ship = np.zeros_like(flat)
+    valid = a["claim_valid"]
+    flat_ship[:, a["claim_idx"][valid]] = alloc[:, valid]
+    shipped_e = np.where(ext, claim_e, flat_ship[:, :E])
+    sold = flat_ship[:, E : E + spec.num_nodes]
+    s.on_hand -= alloc.sum(2)
+    s.owed = due - shipped_e
+    remaining = market - sold
+    lost = np.zeros_like(remaining)
+    lost_nodes = a["lost"]
+    if lost_nodes.any():
+        lost = np.where(lost_nodes, remaining, 0)
+        remaining = np.where(lost_nodes, 0, remaining)
+        drop = lost_nodes[np.clip(a["sup"], 0, None)] & ~ext
+        if drop.any():
+            dropped = np.where(drop, s.owed, 0)
+            s.owed = s.owed - dropped
+            lost = lost + dropped @ a["sout"]
+    old_backlog = s.backlog
+    s.backlog = remaining
+    filled = np.clip(sold - old_backlog, 0, s.demand)
+    # Put shipments in transit.
+    if scenario.lead is not None:
+        slot = scenario.lead[:, t] - 1
+        s.pipe[np.arange(B)[:, None], np.arange(E)[None, :], slot] += shipped_e
+    else:
+        s.pipe[:, np.arange(E), a["L_fixed"] - 1] += shipped_e
+    s.external_in += shipped_e[:, ext].sum(1)
+    s.delivered += sold.sum(1)
+
+    # 4. Costs.
+    holding = s.on_hand * a["h"]
+    owed_down = s.owed @ a["sout"]
+    backlog_cost = np.where(a["lost"], lost, s.backlog + owed_down) * a["p"]
+    in_transit = s.pipe.sum(2)
+    pipe_e = in_transit * a["pc"]
+    basis = orders if spec.order_cost_basis == "ordered" else shipped_e
+    order_e = basis * a["c"]
+    if spec.quantity_discounts:
+        tier = np.searchsorted(a["qd_min"], basis, side="right") - 1
+        mult = np.where(tier >= 0, a["qd_mult"][np.clip(tier, 0, None)], 1.0)
+        order_e = order_e * mult
+    order_e = order_e + a["K"] * (basis > 0)
+    if serial:
+        pipeline_cost, order_cost = pipe_e, order_e
+    else:
+        cin = a["cin"]
+        pipeline_cost, order_cost = pipe_e @ cin, order_e @ cin
+    cost = holding + backlog_cost + pipeline_cost + order_cost
+
+    out = StepOut(
+        cost=cost,
+        holding_cost=holding,
+        backlog_cost=backlog_cost,
+        pipeline_cost=pipeline_cost,
+        order_cost=order_cost,
+        demand=s.demand,
+        filled=filled,
+        sold=sold,
+        lost=lost,
+        arrived=arrived,
+        shipped=shipped_e,
+        received=incoming,
+    )
+
+    # 5. The next period's demand is revealed.
+    s.t = t + 1
+    s.last_demand = s.demand
+    s.demand = scenario.demand[:, t + 1].copy()
+    s.received = incoming
+    s.ordered = orders
+    return out
+
+
+def units_in_system(s: State) -> np.ndarray:
+    """``[B]`` units on hand plus in transit."""
+    return s.on_hand.sum(1) + s.pipe.sum((1, 2))
+
+
+def conservation_gap(s: State) -> np.ndarray:
+    """``[B]`` initial + shipped in - (in system + delivered + lost in transit); 0 if conserved."""
+    return s.initial_units + s.external_in - (units_in_system(s) + s.delivered + s.transit_lost)

@@ -1,0 +1,171 @@
+"""The PettingZoo face: a ParallelEnv over a batch of one supply chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+from pettingzoo.utils import parallel_to_aec, wrappers
+
+from inventory_zoo.core.spec import SupplyChain
+from inventory_zoo.core.validation import check_int
+from inventory_zoo.envs.batch import SupplyChainBatch
+
+__all__ = ["SupplyChainParallelEnv", "to_aec"]
+
+RENDER_MODES = ("ansi",)
+
+
+class SupplyChainParallelEnv(ParallelEnv):
+    """A supply chain as a PettingZoo ``ParallelEnv``: one agent per node.
+
+    Built by the env modules (``serial_v0.parallel_env(...)`` and siblings); see their pages for
+    the arguments. Besides the PettingZoo API it exposes ``spec`` (the
+    :class:`~inventory_zoo.core.spec.SupplyChain`), ``batch`` (the batch of one it steps),
+    ``engine_state`` (full state, for policies that need it) and ``config`` (the arguments it was
+    built with).
+    """
+
+    metadata = {"name": "supply_chain_v0", "render_modes": list(RENDER_MODES), "is_parallelizable": True}
+
+    def __init__(
+        self,
+        spec: SupplyChain,
+        *,
+        max_order: int,
+        max_cycles: int,
+        reward_mix: float = 0.0,
+        obs_scale: float | None = None,
+        demand_visible: bool = True,
+        agent_id: bool = False,
+        render_mode: str | None = None,
+        name: str = "supply_chain_v0",
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode={render_mode!r} is not allowed; use None or one of {RENDER_MODES}")
+        self.max_cycles = check_int("max_cycles", max_cycles, low=1)
+        self.spec = spec
+        self.batch = SupplyChainBatch(
+            spec, 1, max_order, reward_mix, obs_scale, demand_visible, agent_id
+        )
+        self.render_mode = render_mode
+        self.metadata = dict(self.metadata, name=name)
+        self.config = dict(config or {})
+        self.possible_agents = spec.node_names
+        self.agents: list[str] = []
+        b = self.batch
+        obs_space = spaces.Box(0.0, np.inf, (b.obs_dim,), np.float32)
+        if b.max_in == 1:
+            act_space: spaces.Space = spaces.Discrete(b.max_order + 1)
+        else:
+            act_space = spaces.MultiDiscrete(np.full(b.max_in, b.max_order + 1, np.int64))
+        # One object per agent, built once: seeding lives in the space objects.
+        self._obs_spaces = {a: obs_space if i == 0 else _clone(obs_space) for i, a in enumerate(self.possible_agents)}
+        self._act_spaces = {a: act_space if i == 0 else _clone(act_space) for i, a in enumerate(self.possible_agents)}
+        self.state_space = spaces.Box(0.0, np.inf, (b.state_dim,), np.float32)
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self._actions = np.zeros((1, b.num_agents, b.max_in), np.int64)
+
+    # ------------------------------------------------------------------ spaces
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self._act_spaces[agent]
+
+    @property
+    def max_order(self) -> int:
+        return self.batch.max_order
+
+    @property
+    def engine_state(self):
+        """The engine's :class:`~inventory_zoo.core.engine.State` (batch of one)."""
+        return self.batch.state
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, seed: int | None = None, options: dict | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+        if seed is not None:
+            self.batch.seed([seed])
+        obs = self.batch.reset(self.max_cycles)[0]
+        self.agents = list(self.possible_agents)
+        return (
+            {a: obs[i] for i, a in enumerate(self.agents)},
+            {a: {} for a in self.agents},
+        )
+
+    def step(self, actions: dict[str, Any]):
+        if not self.agents:
+            raise RuntimeError("step() called with no live agents: call reset() first")
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise ValueError(f"actions missing for agents {missing}")
+        unknown = [a for a in actions if a not in self._index]
+        if unknown:
+            raise ValueError(f"actions given for unknown agents {unknown}; agents are {self.possible_agents}")
+        act = self._actions
+        for a, v in actions.items():
+            v = np.asarray(v)
+            if v.ndim == 0:
+                act[0, self._index[a], 0] = _as_int(a, v)
+            elif v.shape == (self.batch.max_in,):
+                act[0, self._index[a]] = [_as_int(a, x) for x in v]
+            else:
+                raise ValueError(f"action of {a!r} must be an integer or a vector of {self.batch.max_in}, got {v!r}")
+        obs, rew, _ = self.batch.step(act)
+        done = self.batch.state.t >= self.max_cycles
+        cost = self.batch.last.cost[0]
+        agents = self.agents
+        observations = {a: obs[0, i] for i, a in enumerate(agents)}
+        rewards = {a: float(rew[0, i]) for i, a in enumerate(agents)}
+        terminations = dict.fromkeys(agents, False)
+        truncations = dict.fromkeys(agents, done)
+        infos = {a: {"cost": float(cost[i])} for i, a in enumerate(agents)}
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def state(self) -> np.ndarray:
+        """Global state: all agents' observations (without agent ids), concatenated."""
+        if self.batch.state is None:
+            raise RuntimeError("call reset() before state()")
+        return self.batch.global_state()[0]
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            return None
+        from inventory_zoo.render import render_ansi
+
+        return render_ansi(self)
+
+    def close(self) -> None:
+        pass
+
+
+def _clone(space: spaces.Space) -> spaces.Space:
+    import copy
+
+    return copy.deepcopy(space)
+
+
+def _as_int(agent: str, v: Any) -> int:
+    if isinstance(v, np.ndarray):
+        v = v.item()
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)):
+        raise ValueError(f"action of {agent!r} must be an integer order quantity, got {v!r}")
+    if isinstance(v, (float, np.floating)) and (not np.isfinite(v) or v != round(v)):
+        raise ValueError(f"action of {agent!r} must be an integer order quantity, got {v!r}")
+    return int(v)
+
+
+def to_aec(par_env: SupplyChainParallelEnv):
+    """The AEC version of a ParallelEnv, with PettingZoo's standard safety wrappers."""
+    env = parallel_to_aec(par_env)
+    env = wrappers.AssertOutOfBoundsWrapper(env) if par_env.batch.max_in == 1 else env
+    return wrappers.OrderEnforcingWrapper(env)
+

@@ -1,0 +1,228 @@
+"""serial_v0: an N-stage serial supply chain (retailer, ..., most upstream stage).
+
+| | |
+|---|---|
+| Agents | `stage_0` (retailer) ... `stage_{N-1}` (most upstream), `num_stages` of them |
+| Actions | `Discrete(max_order + 1)`: units ordered from the stage above (outside for the top) |
+| Observations | `Box(0, inf, (3 + L_max + 1 + D_max [+ N],), float32)` |
+| State | `Box(0, inf, (N * (3 + L_max + 1 + D_max),), float32)` |
+| Import | `from inventory_zoo import serial_v0` |
+| Registry | `pettingzoo.make("parallel", "inventory_zoo/serial-v0")` (after `import inventory_zoo`) |
+
+Customer demand arrives at `stage_0`; every stage orders from the stage above it, and the top
+stage from an outside supplier with unlimited stock. One step is one period, with the event
+order of the engine (see the concepts page): orders are placed, shipments arrive, every stage
+ships what it can of what it owes, costs are charged, then the next demand is revealed.
+
+### Observations
+
+Each agent's vector (divided by the scale when `normalize_obs` is set):
+`[on_hand, backlog, incoming, transit_1 .. transit_Lmax, owed_by_supplier,
+order_slot_1 .. order_slot_Dmax, (one-hot id)]`. `backlog` is what the stage owes its customer
+(unfilled customer demand at the retailer, unshipped orders of the stage below elsewhere);
+`incoming` is the customer demand just revealed at the retailer (with `demand_visible=False`,
+the demand served last period) and, above it, the order received from the stage below last
+period; `transit_k` is what arrives in k periods; `owed_by_supplier` is what the stage above
+has received as orders and not yet shipped; `order_slot_k` are orders still on their way to the
+supplier. Padding (stages with shorter lead times or delays) is 0. The observation holds the
+stage's installation inventory position: on_hand - backlog + transits + owed + order slots
+(minus the revealed demand at the retailer).
+
+### Rewards
+
+Agent i's reward is `-((1 - reward_mix) * cost_i + reward_mix * mean_j cost_j)`; `infos[agent]
+["cost"]` holds the raw own cost. `cost_i` = `holding_costs[i]` x on-hand + `backorder_costs[i]`
+x backlog owed (or x units lost, with lost sales) + `pipeline_holding_costs[i]` x units in
+transit into i + `order_costs[i]` x units ordered (with quantity discounts) +
+`fixed_order_costs[i]` if it ordered anything. Episodes end by truncation after `max_cycles`.
+
+### Arguments
+
+Per-stage arguments take a scalar or a sequence listed retailer first.
+
+| argument | default | meaning |
+|---|---|---|
+| `preset` | `None` | a named setting: `"liu2022"`, `"snyder_shen_6_1"`; other arguments override it |
+| `num_stages` | 3 | N >= 1 |
+| `lead_times` | 2 | per stage: shipping lead time into the stage, periods >= 1 (a shipment sent in t arrives in t+L); an int or a `{periods: probability}` dict for a random lead time |
+| `order_delays` | 0 | per stage: periods before its order reaches its supplier |
+| `demand` | `Poisson(10)` | a `DemandProcess` or an int (constant) |
+| `holding_costs` | 1.0 | per stage, per unit on hand per period |
+| `backorder_costs` | 2.0 | per stage, per unit of backlog per period (per unit lost with lost sales) |
+| `pipeline_holding_costs` | 0 | per stage, per unit in transit into the stage per period |
+| `order_costs` | 0 | per stage, per unit ordered |
+| `fixed_order_costs` | 0 | per stage, per period with a non-zero order |
+| `quantity_discounts` | `()` | all-units price breaks `((min_qty, multiplier), ...)` on `order_costs` |
+| `lost_sales` | False | customer demand the retailer cannot fill is lost (penalty `backorder_costs[0]` per unit); stages above always backlog |
+| `shipping_loss` | 0.0 | most fraction lost per arrival, in [0, 1) (Liu et al.'s random loss) |
+| `max_order` | 40 | largest order per period |
+| `initial_inventory` | 20 | per stage, units on hand at reset |
+| `initial_pipeline` | 0 | per stage, units in every in-transit slot at reset |
+| `max_cycles` | 100 | periods per episode (alias `episode_length`) |
+| `reward_mix` | 0.0 | weight of the team's mean cost in each reward, in [0, 1] |
+| `normalize_obs` | False | divide observations by `obs_scale` (default `max_order`) |
+| `obs_scale` | `None` | the divisor used when `normalize_obs` is True |
+| `demand_visible` | True | the retailer sees the next demand before ordering (textbook); False: only after serving it |
+| `agent_id` | False | append a one-hot agent id to observations |
+| `render_mode` | `None` | `"ansi"` for a text table of the period |
+
+### Version History
+
+* v0: initial release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory_zoo.core.demand import Poisson, as_demand
+from inventory_zoo.core.leadtime import as_lead_time
+from inventory_zoo.core.spec import Edge, Node, SupplyChain
+from inventory_zoo.core.validation import check_bool, check_int, check_real, per_node
+from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
+from inventory_zoo.presets import preset_kwargs
+
+__all__ = ["parallel_env", "env", "raw_env", "build_spec", "DEFAULTS"]
+
+NAME = "serial_v0"
+
+DEFAULTS: dict[str, Any] = dict(
+    num_stages=3,
+    lead_times=2,
+    order_delays=0,
+    demand=Poisson(10),
+    holding_costs=1.0,
+    backorder_costs=2.0,
+    pipeline_holding_costs=0.0,
+    order_costs=0.0,
+    fixed_order_costs=0.0,
+    quantity_discounts=(),
+    lost_sales=False,
+    shipping_loss=0.0,
+    max_order=40,
+    initial_inventory=20,
+    initial_pipeline=0,
+    max_cycles=100,
+    reward_mix=0.0,
+    normalize_obs=False,
+    obs_scale=None,
+    demand_visible=True,
+    agent_id=False,
+    render_mode=None,
+)
+
+
+def resolve_kwargs(preset: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    """The full argument set: defaults, then the preset, then the caller's arguments.
+
+    Raises:
+        TypeError: an unknown argument.
+        ValueError: an unknown preset, or ``max_cycles`` and ``episode_length`` that disagree.
+    """
+    if "episode_length" in kwargs:
+        el = kwargs.pop("episode_length")
+        if "max_cycles" in kwargs and kwargs["max_cycles"] != el:
+            raise ValueError(
+                f"max_cycles={kwargs['max_cycles']!r} and its alias episode_length={el!r} disagree"
+            )
+        kwargs["max_cycles"] = el
+    merged = preset_kwargs(NAME, preset, kwargs)
+    unknown = sorted(set(merged) - set(DEFAULTS))
+    if unknown:
+        raise TypeError(f"{NAME}: unknown argument(s) {unknown}; allowed: {sorted(DEFAULTS)}")
+    out = dict(DEFAULTS)
+    out.update(merged)
+    out["preset"] = preset
+    return out
+
+
+def build_spec(cfg: dict[str, Any]) -> SupplyChain:
+    """The :class:`SupplyChain` of a resolved serial configuration."""
+    n = check_int("num_stages", cfg["num_stages"], low=1)
+    raw_lt = cfg["lead_times"]
+    if isinstance(raw_lt, dict) or not isinstance(raw_lt, (list, tuple)):
+        lts = [as_lead_time(raw_lt, "lead_times")] * n
+    else:
+        if len(raw_lt) != n:
+            raise ValueError(f"lead_times must have one value per stage ({n}, retailer first), got {len(raw_lt)}: {raw_lt!r}")
+        lts = [as_lead_time(v, f"lead_times[{i}]") for i, v in enumerate(raw_lt)]
+    delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0)
+    h = per_node("holding_costs", cfg["holding_costs"], n)
+    p = per_node("backorder_costs", cfg["backorder_costs"], n)
+    pc = per_node("pipeline_holding_costs", cfg["pipeline_holding_costs"], n)
+    c = per_node("order_costs", cfg["order_costs"], n)
+    k = per_node("fixed_order_costs", cfg["fixed_order_costs"], n)
+    inv = per_node("initial_inventory", cfg["initial_inventory"], n, kind="int", low=0)
+    pipe = per_node("initial_pipeline", cfg["initial_pipeline"], n, kind="int", low=0)
+    lost = check_bool("lost_sales", cfg["lost_sales"])
+    demand = as_demand(cfg["demand"])
+    nodes = [
+        Node(
+            f"stage_{i}",
+            holding_cost=h[i],
+            backorder_cost=p[i],
+            lost_sales=lost and i == 0,
+            initial_inventory=inv[i],
+            demand=demand if i == 0 else None,
+        )
+        for i in range(n)
+    ]
+    edges = [
+        Edge(
+            f"stage_{i + 1}" if i + 1 < n else None,
+            f"stage_{i}",
+            lead_time=lts[i],
+            order_delay=delays[i],
+            unit_cost=c[i],
+            fixed_cost=k[i],
+            pipeline_holding_cost=pc[i],
+            initial_pipeline=pipe[i],
+        )
+        for i in range(n)
+    ]
+    return SupplyChain(
+        tuple(nodes),
+        tuple(edges),
+        quantity_discounts=cfg["quantity_discounts"],
+        shipping_loss=cfg["shipping_loss"],
+    )
+
+
+def make_parallel(name: str, spec: SupplyChain, cfg: dict[str, Any]) -> SupplyChainParallelEnv:
+    """Wrap a spec with the env-level options of ``cfg`` (shared by the env modules)."""
+    max_order = check_int("max_order", cfg["max_order"], low=1)
+    normalize = check_bool("normalize_obs", cfg["normalize_obs"])
+    scale = cfg["obs_scale"]
+    if scale is not None:
+        scale = check_real("obs_scale", scale, low=0.0, low_open=True)
+    check_real("reward_mix", cfg["reward_mix"], low=0.0, high=1.0)
+    return SupplyChainParallelEnv(
+        spec,
+        max_order=max_order,
+        max_cycles=check_int("max_cycles", cfg["max_cycles"], low=1),
+        reward_mix=cfg["reward_mix"],
+        obs_scale=(scale if scale is not None else float(max_order)) if normalize else None,
+        demand_visible=check_bool("demand_visible", cfg["demand_visible"]),
+        agent_id=check_bool("agent_id", cfg["agent_id"]),
+        render_mode=cfg["render_mode"],
+        name=name,
+        config=cfg,
+    )
+
+
+def parallel_env(preset: str | None = None, **kwargs: Any) -> SupplyChainParallelEnv:
+    """A serial supply chain as a PettingZoo ParallelEnv (arguments: see the module doc)."""
+    cfg = resolve_kwargs(preset, **kwargs)
+    return make_parallel(NAME, build_spec(cfg), cfg)
+
+
+def raw_env(preset: str | None = None, **kwargs: Any):
+    """The AEC env without PettingZoo's safety wrappers."""
+    from pettingzoo.utils import parallel_to_aec
+
+    return parallel_to_aec(parallel_env(preset, **kwargs))
+
+
+def env(preset: str | None = None, **kwargs: Any):
+    """The AEC env, wrapped with PettingZoo's out-of-bounds and order-enforcing checks."""
+    return to_aec(parallel_env(preset, **kwargs))
