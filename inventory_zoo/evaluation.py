@@ -96,17 +96,18 @@ def evaluate(
     episodes = check_int("episodes", episodes, low=1)
     total = None
     periods = 0
-    venv = None
+    agents: list[str] = []
     for venv, _, _, out in run_episodes(env, policy, episodes, seed, max_cycles):
         total = out.cost.copy() if total is None else total + out.cost
         periods += 1
+        agents = venv.agents
     per_ep_agent = total / periods  # [B, N]
     per_ep = per_ep_agent.sum(1)
     ci = 1.96 * per_ep.std(ddof=1) / np.sqrt(episodes) if episodes > 1 else float("nan")
     return EvaluationReport(
         cost_per_period=float(per_ep.mean()),
         cost_per_period_ci95=float(ci),
-        agent_cost_per_period={a: float(per_ep_agent[:, i].mean()) for i, a in enumerate(venv.agents)},
+        agent_cost_per_period={a: float(per_ep_agent[:, i].mean()) for i, a in enumerate(agents)},
         episode_costs=per_ep,
         episodes=episodes,
         periods=periods,

@@ -28,7 +28,9 @@ def render_ansi(env: Any, member: int = 0) -> str:
     cost = last.cost[member] if last is not None else np.zeros(spec.num_nodes)
     rows = [
         f"period {s.t}/{b.max_cycles}   next demand: "
-        + ", ".join(f"{spec.nodes[i].name}={int(s.demand[member, i])}" for i in np.flatnonzero(a["has_demand"]))
+        + ", ".join(
+            f"{spec.nodes[i].name}={int(s.demand[member, i])}" for i in np.flatnonzero(a["has_demand"])
+        )
     ]
     head = f"{'agent':<14}{'on hand':>9}{'backlog':>9}{'transit':>9}{'ordered':>9}{'cost':>10}"
     rows += [head, "-" * len(head)]

@@ -144,7 +144,9 @@ def build_spec(cfg: dict[str, Any]) -> SupplyChain:
         lts = [as_lead_time(raw_lt, "lead_times")] * n
     else:
         if len(raw_lt) != n:
-            raise ValueError(f"lead_times must have one value per stage ({n}, retailer first), got {len(raw_lt)}: {raw_lt!r}")
+            raise ValueError(
+                f"lead_times must have one value per stage ({n}, retailer first), got {len(raw_lt)}: {raw_lt!r}"
+            )
         lts = [as_lead_time(v, f"lead_times[{i}]") for i, v in enumerate(raw_lt)]
     delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0)
     h = per_node("holding_costs", cfg["holding_costs"], n)

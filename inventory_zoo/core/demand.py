@@ -186,9 +186,7 @@ class Uniform(DemandProcess):
         check_int("high", self.high, low=int(self.low))
 
     def sample(self, rng: np.random.Generator, batch: int, periods: int) -> np.ndarray:
-        return rng.integers(self.low, self.high, size=(batch, periods), endpoint=True).astype(
-            np.int64
-        )
+        return rng.integers(self.low, self.high, size=(batch, periods), endpoint=True).astype(np.int64)
 
     def pmf(self, tol: float = 1e-12) -> np.ndarray:
         p = np.zeros(self.high + 1)

@@ -77,17 +77,18 @@ class State:
 
     def copy(self) -> State:
         """A deep copy (arrays copied)."""
-        return State(**{
-            f.name: (getattr(self, f.name).copy() if f.name != "t" else self.t)
-            for f in fields(self)
-        })
+        return State(
+            **{f.name: (getattr(self, f.name).copy() if f.name != "t" else self.t) for f in fields(self)}
+        )
 
     def select(self, index: int | slice | np.ndarray) -> State:
         """The sub-batch ``index`` (arrays copied)."""
-        return State(**{
-            f.name: (np.asarray(getattr(self, f.name))[index].copy() if f.name != "t" else self.t)
-            for f in fields(self)
-        })
+        return State(
+            **{
+                f.name: (np.asarray(getattr(self, f.name))[index].copy() if f.name != "t" else self.t)
+                for f in fields(self)
+            }
+        )
 
 
 @dataclass
@@ -95,8 +96,8 @@ class Scenario:
     """The exogenous randomness of ``B`` episodes of ``T`` periods, drawn at reset.
 
     Attributes:
-        demand: ``[B, T + 1, N]`` customer demand per period and node (0 where no demand);
-            period 0 is revealed at reset.
+        demand: ``[B, T + 1, K]`` customer demand per period at each of the ``K`` demand
+            nodes (in node order); period 0 is revealed at reset.
         lead: ``[B, T, E]`` lead time of the shipment sent on each edge in each period, or
             ``None`` when every lead time is fixed.
         loss: ``[B, T, E]`` percent of each arrival lost in transit, or ``None``.
@@ -143,39 +144,63 @@ class StepOut:
 
 
 def draw_scenario(
-    spec: SupplyChain, rngs: list[np.random.Generator], periods: int
+    spec: SupplyChain,
+    rngs: list[np.random.Generator] | np.random.Generator,
+    periods: int,
+    batch: int | None = None,
 ) -> Scenario:
-    """Draw the randomness of ``len(rngs)`` episodes of ``periods`` periods.
+    """Draw the randomness of a batch of episodes of ``periods`` periods.
 
-    Member ``b`` draws only from ``rngs[b]``, in a fixed order (demand node by node, then
-    random lead times edge by edge, then shipping losses), so it matches a batch of one
-    seeded with the same generator. Per-member calls happen once per episode, not per step.
+    Args:
+        spec: the supply chain.
+        rngs: a list of generators, one per member: member ``b`` draws only from ``rngs[b]``
+            in a fixed order (demand node by node, then random lead times edge by edge, then
+            shipping losses), so it matches a batch of one seeded with the same generator.
+            Or one generator for the whole batch (``batch`` members drawn in one vectorised
+            call per process: much faster, but member ``b`` then depends on the others).
+        periods: ``T``.
+        batch: the batch size when ``rngs`` is one generator.
     """
     a = spec.arrays
-    B, N, E = len(rngs), spec.num_nodes, spec.num_edges
-    demand = np.zeros((B, periods + 1, N), np.int64)
+    E = spec.num_edges
+    demand_nodes = [n.demand for n in spec.nodes if n.demand is not None]
     rand_edges = np.flatnonzero(a["random_lt"])
+    if isinstance(rngs, np.random.Generator):
+        groups = [(slice(None), rngs, int(batch))]
+        B = int(batch)
+    else:
+        groups = [(b, rng, 1) for b, rng in enumerate(rngs)]
+        B = len(rngs)
+    demand = np.zeros((B, periods + 1, len(demand_nodes)), np.int64)
     lead = np.empty((B, periods, E), np.int64) if rand_edges.size else None
     if lead is not None:
         lead[:] = a["L_fixed"]
     loss = np.empty((B, periods, E), np.int64) if a["loss_pct"] > 0 else None
-    demand_nodes = [(i, n.demand) for i, n in enumerate(spec.nodes) if n.demand is not None]
-    for b, rng in enumerate(rngs):
-        for i, proc in demand_nodes:
-            path = np.asarray(proc.sample(rng, 1, periods + 1))
-            if path.shape != (1, periods + 1):
+    for idx, rng, size in groups:
+        for j, proc in enumerate(demand_nodes):
+            path = np.asarray(proc.sample(rng, size, periods + 1))
+            if path.shape != (size, periods + 1):
                 raise ValueError(
                     f"{type(proc).__name__}.sample returned shape {path.shape}, "
-                    f"expected {(1, periods + 1)}"
+                    f"expected {(size, periods + 1)}"
                 )
-            demand[b, :, i] = path[0]
+            demand[idx, :, j] = path if size > 1 else path[0]
         for k in rand_edges:
-            lead[b, :, k] = spec.edges[k].lead_time.sample(rng, (periods,))
+            lt = spec.edges[k].lead_time.sample(rng, (size, periods))
+            lead[idx, :, k] = lt if size > 1 else lt[0]
         if loss is not None:
-            loss[b] = rng.integers(0, a["loss_pct"], size=(periods, E), endpoint=True)
+            draws = rng.integers(0, a["loss_pct"], size=(size, periods, E), endpoint=True)
+            loss[idx] = draws if size > 1 else draws[0]
     if np.any(demand < 0):
         raise ValueError("a demand process produced negative demand")
     return Scenario(demand, lead, loss)
+
+
+def _reveal(spec: SupplyChain, scenario: Scenario, t: int) -> np.ndarray:
+    """``[B, N]`` customer demand of period ``t`` at every node."""
+    d = np.zeros((scenario.demand.shape[0], spec.num_nodes), np.int64)
+    d[:, spec.arrays["demand_idx"]] = scenario.demand[:, t]
+    return d
 
 
 def reset(spec: SupplyChain, scenario: Scenario) -> State:
@@ -197,7 +222,7 @@ def reset(spec: SupplyChain, scenario: Scenario) -> State:
         owed=np.zeros((B, E), np.int64),
         pipe=pipe,
         opipe=opipe,
-        demand=scenario.demand[:, 0].copy(),
+        demand=_reveal(spec, scenario, 0),
         last_demand=np.zeros((B, N), np.int64),
         received=np.zeros((B, E), np.int64),
         ordered=np.zeros((B, E), np.int64),
@@ -233,7 +258,7 @@ def _allocate(claims: np.ndarray, avail: np.ndarray, proportional: bool) -> np.n
     """Split ``avail`` ``[B, N]`` units over ``claims`` ``[B, N, C]`` listed in priority order."""
     if not proportional:
         before = np.cumsum(claims, axis=2) - claims
-        return np.clip(avail[:, :, None] - before, 0, claims)
+        return np.minimum(np.maximum(avail[:, :, None] - before, 0), claims)
     total = claims.sum(2)
     short = total > avail
     safe = np.where(short, total, 1)
@@ -241,39 +266,39 @@ def _allocate(claims: np.ndarray, avail: np.ndarray, proportional: bool) -> np.n
     rest = np.where(short, avail - base.sum(2), 0)
     residual = claims - base
     before = np.cumsum(residual, axis=2) - residual
-    return base + np.clip(rest[:, :, None] - before, 0, residual)
+    return base + np.minimum(np.maximum(rest[:, :, None] - before, 0), residual)
 
 
-def step(
-    spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario
-) -> StepOut:
+def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) -> StepOut:
     """Advance every member one period (in place) given ``orders`` ``[B, E]`` (int64, valid).
 
     Call :func:`check_orders` first on untrusted input: this function trusts its arguments.
+    Terms that a spec does not use (delays, losses, capacities, lost sales, zero cost rates)
+    are skipped, which is what makes a batch of one fast.
     """
     a = spec.arrays
     t = s.t
     if t >= scenario.periods:
         raise RuntimeError(f"the scenario holds {scenario.periods} periods; reset before stepping on")
     B = orders.shape[0]
-    E = spec.num_edges
+    E, N = spec.num_edges, spec.num_nodes
     serial = a["serial_like"]
 
     # 1. Orders reach suppliers after their delay.
     if a["D_max"] > 0:
-        D = a["D"]
-        incoming = np.where(D == 0, orders, s.opipe[:, :, 0])
+        incoming = np.where(a["no_delay"], orders, s.opipe[:, :, 0])
         s.opipe[:, :, :-1] = s.opipe[:, :, 1:]
         s.opipe[:, :, -1] = 0
-        delayed = D > 0
-        s.opipe[:, delayed, D[delayed] - 1] = orders[:, delayed]
+        s.opipe[:, a["delayed"], a["delay_slot"]] = orders[:, a["delayed"]]
     else:
         incoming = orders
 
     # 2. Arrivals.
-    arrived_e = s.pipe[:, :, 0].copy()
-    s.pipe[:, :, :-1] = s.pipe[:, :, 1:]
-    s.pipe[:, :, -1] = 0
+    pipe = s.pipe
+    arrived_e = pipe[:, :, 0].copy()
+    if a["L_max"] > 1:
+        pipe[:, :, :-1] = pipe[:, :, 1:]
+    pipe[:, :, -1] = 0
     if scenario.loss is not None:
         lost_transit = arrived_e * scenario.loss[:, t] // 100
         arrived_e -= lost_transit
@@ -281,65 +306,74 @@ def step(
     arrived = arrived_e if serial else arrived_e @ a["cin"]
     s.on_hand += arrived
 
-    # 3. Shipping.
+    # 3. Shipping: gather each node's claims in priority order, allocate, scatter back.
     due = s.owed + incoming
     claim_e = np.minimum(due, a["cap"]) if a["capped"] else due
     market = s.backlog + s.demand
-    ext = a["external"]
-    flat = np.zeros((B, E + spec.num_nodes + 1), np.int64)
-    flat[:, :E] = np.where(ext, 0, claim_e)
-    flat[:, E : E + spec.num_nodes] = market
-    claims = flat[:, a["claim_idx"]]
-    alloc = _allocate(claims, s.on_hand, spec.allocation == "proportional")
-    flat_ship = np.zeros_like(flat)
-    valid = a["claim_valid"]
-    flat_ship[:, a["claim_idx"][valid]] = alloc[:, valid]
-    shipped_e = np.where(ext, claim_e, flat_ship[:, :E])
-    sold = flat_ship[:, E : E + spec.num_nodes]
-    s.on_hand -= alloc.sum(2)
+    flat = np.concatenate([claim_e, market, np.zeros((B, 1), np.int64)], axis=1)
+    if a["C"] == 1:
+        alloc = np.minimum(flat[:, a["claim_idx"][:, 0]], s.on_hand)
+        s.on_hand -= alloc
+        flat_ship = np.zeros_like(flat)
+        flat_ship[:, a["claim_idx"][:, 0]] = alloc
+    else:
+        alloc = _allocate(flat[:, a["claim_idx"]], s.on_hand, spec.allocation == "proportional")
+        s.on_hand -= alloc.sum(2)
+        flat_ship = np.zeros_like(flat)
+        valid = a["claim_valid"]
+        flat_ship[:, a["claim_idx"][valid]] = alloc[:, valid]
+    ext = a["ext_idx"]
+    flat_ship[:, ext] = claim_e[:, ext]  # outside suppliers ship everything
+    shipped_e = flat_ship[:, :E]
+    sold = flat_ship[:, E : E + N]
     s.owed = due - shipped_e
     remaining = market - sold
-    lost = np.zeros_like(remaining)
-    lost_nodes = a["lost"]
-    if lost_nodes.any():
+    if a["any_lost"]:
+        lost_nodes = a["lost"]
         lost = np.where(lost_nodes, remaining, 0)
         remaining = np.where(lost_nodes, 0, remaining)
-        drop = lost_nodes[np.clip(a["sup"], 0, None)] & ~ext
+        drop = a["drop_edges"]
         if drop.any():
             dropped = np.where(drop, s.owed, 0)
             s.owed = s.owed - dropped
             lost = lost + dropped @ a["sout"]
-    old_backlog = s.backlog
-    s.backlog = remaining
-    filled = np.clip(sold - old_backlog, 0, s.demand)
-    # Put shipments in transit.
-    if scenario.lead is not None:
-        slot = scenario.lead[:, t] - 1
-        s.pipe[np.arange(B)[:, None], np.arange(E)[None, :], slot] += shipped_e
     else:
-        s.pipe[:, np.arange(E), a["L_fixed"] - 1] += shipped_e
+        lost = np.zeros((B, N), np.int64)
+    filled = np.minimum(np.maximum(sold - s.backlog, 0), s.demand)
+    s.backlog = remaining
+    if scenario.lead is not None:
+        pipe[a["bidx"](B), a["eidx"], scenario.lead[:, t] - 1] += shipped_e
+    else:
+        pipe[:, a["eidx"], a["L_slot"]] += shipped_e
     s.external_in += shipped_e[:, ext].sum(1)
     s.delivered += sold.sum(1)
 
     # 4. Costs.
     holding = s.on_hand * a["h"]
     owed_down = s.owed @ a["sout"]
-    backlog_cost = np.where(a["lost"], lost, s.backlog + owed_down) * a["p"]
-    in_transit = s.pipe.sum(2)
-    pipe_e = in_transit * a["pc"]
-    basis = orders if spec.order_cost_basis == "ordered" else shipped_e
-    order_e = basis * a["c"]
-    if spec.quantity_discounts:
-        tier = np.searchsorted(a["qd_min"], basis, side="right") - 1
-        mult = np.where(tier >= 0, a["qd_mult"][np.clip(tier, 0, None)], 1.0)
-        order_e = order_e * mult
-    order_e = order_e + a["K"] * (basis > 0)
-    if serial:
-        pipeline_cost, order_cost = pipe_e, order_e
+    if a["any_lost"]:
+        backlog_cost = np.where(a["lost"], lost, s.backlog + owed_down) * a["p"]
     else:
-        cin = a["cin"]
-        pipeline_cost, order_cost = pipe_e @ cin, order_e @ cin
-    cost = holding + backlog_cost + pipeline_cost + order_cost
+        backlog_cost = (s.backlog + owed_down) * a["p"]
+    cost = holding + backlog_cost
+    if a["any_pc"]:
+        pipe_e = pipe.sum(2) * a["pc"]
+        pipeline_cost = pipe_e if serial else pipe_e @ a["cin"]
+        cost += pipeline_cost
+    else:
+        pipeline_cost = np.zeros((B, N))
+    if a["any_order_cost"]:
+        basis = orders if spec.order_cost_basis == "ordered" else shipped_e
+        order_e = basis * a["c"]
+        if spec.quantity_discounts:
+            tier = np.searchsorted(a["qd_min"], basis, side="right") - 1
+            mult = np.where(tier >= 0, a["qd_mult"][np.maximum(tier, 0)], 1.0)
+            order_e = order_e * mult
+        order_e = order_e + a["K"] * (basis > 0)
+        order_cost = order_e if serial else order_e @ a["cin"]
+        cost += order_cost
+    else:
+        order_cost = np.zeros((B, N))
 
     out = StepOut(
         cost=cost,
@@ -359,7 +393,7 @@ def step(
     # 5. The next period's demand is revealed.
     s.t = t + 1
     s.last_demand = s.demand
-    s.demand = scenario.demand[:, t + 1].copy()
+    s.demand = _reveal(spec, scenario, t + 1)
     s.received = incoming
     s.ordered = orders
     return out

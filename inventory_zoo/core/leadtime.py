@@ -67,7 +67,7 @@ class LeadTime:
     def __repr__(self) -> str:
         if self.is_fixed:
             return str(self.values[0])
-        inner = ", ".join(f"{v}: {p:g}" for v, p in zip(self.values, self.probs))
+        inner = ", ".join(f"{v}: {p:g}" for v, p in zip(self.values, self.probs, strict=True))
         return f"RandomLeadTime({{{inner}}})"
 
 

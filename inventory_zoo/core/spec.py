@@ -24,6 +24,11 @@ ALLOCATIONS = ("priority", "proportional")
 UNLIMITED = 2**40
 
 
+def _batch_index(B: int) -> np.ndarray:
+    """``[B, 1]`` row index for fancy indexing over a batch."""
+    return np.arange(B)[:, None]
+
+
 @dataclass(frozen=True)
 class Node:
     """A stocking point, played by one agent.
@@ -170,9 +175,7 @@ class SupplyChain:
         try:
             pairs = tuple((b[0], b[1]) for b in qd)
         except (TypeError, IndexError):
-            raise TypeError(
-                f"quantity_discounts must be ((min_qty, multiplier), ...), got {qd!r}"
-            ) from None
+            raise TypeError(f"quantity_discounts must be ((min_qty, multiplier), ...), got {qd!r}") from None
         last = -1
         for q, m in pairs:
             check_int("quantity_discounts min_qty", q, low=0)
@@ -250,6 +253,7 @@ class SupplyChain:
         a["lost"] = np.array([n.lost_sales for n in self.nodes], bool)
         a["init_inv"] = np.array([n.initial_inventory for n in self.nodes], np.int64)
         a["has_demand"] = np.array([n.demand is not None for n in self.nodes], bool)
+        a["demand_idx"] = np.flatnonzero(a["has_demand"])
         a["sup"] = np.array([-1 if e.supplier is None else idx[e.supplier] for e in self.edges], np.int64)
         a["cust"] = np.array([idx[e.customer] for e in self.edges], np.int64)
         a["external"] = a["sup"] < 0
@@ -261,9 +265,7 @@ class SupplyChain:
         a["c"] = np.array([e.unit_cost for e in self.edges], float)
         a["K"] = np.array([e.fixed_cost for e in self.edges], float)
         a["pc"] = np.array([e.pipeline_holding_cost for e in self.edges], float)
-        a["cap"] = np.array(
-            [UNLIMITED if e.capacity is None else e.capacity for e in self.edges], np.int64
-        )
+        a["cap"] = np.array([UNLIMITED if e.capacity is None else e.capacity for e in self.edges], np.int64)
         a["capped"] = bool(np.any(a["cap"] < UNLIMITED))
         # Incidence matrices: [E, N] one-hot of each edge's customer / internal supplier.
         cin = np.zeros((E, N), np.int64)
@@ -308,6 +310,18 @@ class SupplyChain:
             np.int64,
         )
         a["init_slots"] = init_slots
+        # Flags and index arrays that let the engine skip unused terms.
+        a["no_delay"] = a["D"] == 0
+        a["delayed"] = np.flatnonzero(a["D"] > 0)
+        a["delay_slot"] = a["D"][a["delayed"]] - 1
+        a["ext_idx"] = np.flatnonzero(a["external"])
+        a["eidx"] = np.arange(E)
+        a["L_slot"] = a["L_fixed"] - 1
+        a["bidx"] = _batch_index
+        a["any_lost"] = bool(a["lost"].any())
+        a["drop_edges"] = a["lost"][np.maximum(a["sup"], 0)] & ~a["external"]
+        a["any_pc"] = bool(np.any(a["pc"] > 0))
+        a["any_order_cost"] = bool(np.any(a["c"] > 0) or np.any(a["K"] > 0))
         object.__setattr__(self, "_arrays", a)
 
     # ------------------------------------------------------------------ conveniences
@@ -333,9 +347,17 @@ class SupplyChain:
         return self._arrays["in_edges"][node]
 
     def __getstate__(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "nodes", "edges", "allocation", "order_cost_basis", "quantity_discounts",
-            "shipping_loss")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "nodes",
+                "edges",
+                "allocation",
+                "order_cost_basis",
+                "quantity_discounts",
+                "shipping_loss",
+            )
+        }
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():

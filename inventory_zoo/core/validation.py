@@ -16,9 +16,7 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_real(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
-        v, (bool, np.bool_)
-    )
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
@@ -109,8 +107,7 @@ def per_node(
         items = list(items)
         if len(items) != n:
             raise ValueError(
-                f"{name} must have one value per stage ({n}, retailer first), "
-                f"got {len(items)}: {value!r}"
+                f"{name} must have one value per stage ({n}, retailer first), got {len(items)}: {value!r}"
             )
     else:
         items = [items] * n

@@ -50,6 +50,10 @@ class SupplyChainBatch:
         demand_visible: whether the demand revealed at the end of a period is in the
             observation before the agents order (textbook convention) or only after it is served.
         agent_id: append a one-hot agent id to each observation.
+        seeding: ``"independent"``: every member has its own generator, so member ``b``
+            replays a batch of one seeded alike (exact, but reset costs a Python call per
+            member); ``"batched"``: one generator draws the whole batch's episodes in
+            vectorised calls (same distribution, much faster resets).
     """
 
     def __init__(
@@ -61,7 +65,11 @@ class SupplyChainBatch:
         obs_scale: float | None = None,
         demand_visible: bool = True,
         agent_id: bool = False,
+        seeding: str = "independent",
     ) -> None:
+        if seeding not in ("independent", "batched"):
+            raise ValueError(f"seeding={seeding!r} is not allowed; use 'independent' or 'batched'")
+        self.seeding = seeding
         self.spec = spec
         self.batch_size = check_int("batch_size", batch_size, low=1)
         self.max_order = check_int("max_order", max_order, low=1)
@@ -91,9 +99,10 @@ class SupplyChainBatch:
         self.base_obs_dim = 3 + self.max_in * self.edge_fields
         self.obs_dim = self.base_obs_dim + (N if agent_id else 0)
         self.state_dim = N * self.base_obs_dim
-        self._eye = np.eye(N, dtype=np.float32)
+        self._build_obs_map()
 
         self.rngs: list[np.random.Generator] = [np.random.default_rng() for _ in range(batch_size)]
+        self.rng = np.random.default_rng()
         self.max_cycles = 0
         self.scenario: engine.Scenario | None = None
         self.state: engine.State | None = None
@@ -101,9 +110,17 @@ class SupplyChainBatch:
 
     # ------------------------------------------------------------------ episodes
     def seed(self, seeds: Sequence[int | None] | int | None) -> None:
-        """Re-seed member generators: one seed each, or ``s`` meaning ``s, s+1, ...``."""
+        """Re-seed member generators: one seed each, or ``s`` meaning ``s, s+1, ...``.
+
+        With ``seeding="batched"``, an int seeds the one generator of the batch.
+        """
         B = self.batch_size
         if seeds is None:
+            return
+        if self.seeding == "batched":
+            if not isinstance(seeds, (int, np.integer)):
+                raise ValueError("seed: with seeding='batched' pass one int seed")
+            self.rng = np.random.default_rng(int(seeds))
             return
         if isinstance(seeds, (int, np.integer)):
             seeds = [int(seeds) + b for b in range(B)]
@@ -116,7 +133,10 @@ class SupplyChainBatch:
     def reset(self, max_cycles: int) -> np.ndarray:
         """Start new episodes of ``max_cycles`` periods; returns observations ``[B, N, obs_dim]``."""
         self.max_cycles = check_int("max_cycles", max_cycles, low=1)
-        self.scenario = engine.draw_scenario(self.spec, self.rngs, self.max_cycles)
+        if self.seeding == "batched":
+            self.scenario = engine.draw_scenario(self.spec, self.rng, self.max_cycles, self.batch_size)
+        else:
+            self.scenario = engine.draw_scenario(self.spec, self.rngs, self.max_cycles)
         self.state = engine.reset(self.spec, self.scenario)
         self.last = None
         return self.observe()
@@ -162,44 +182,81 @@ class SupplyChainBatch:
         cost = self.last.cost
         if self.reward_mix:
             m = self.reward_mix
-            rewards = -((1.0 - m) * cost + m * cost.mean(1, keepdims=True))
+            team = np.add.reduce(cost, axis=1, keepdims=True) * (m / self.num_agents)
+            rewards = -((1.0 - m) * cost + team)
         else:
             rewards = -cost
         return self.observe(), rewards, self.state.t >= self.max_cycles
 
     # ------------------------------------------------------------------ views
-    def _base_obs(self) -> np.ndarray:
-        s, a = self.state, self.spec.arrays
-        B, N = self.batch_size, self.num_agents
-        parts = [s.pipe, s.owed[:, :, None]]
-        if a["D_max"]:
-            parts.append(s.opipe)
-        edge = np.concatenate(parts, axis=2)
-        edge = np.concatenate([edge, np.zeros((B, 1, edge.shape[2]), edge.dtype)], axis=1)
-        per_supplier = edge[:, self._in_idx].reshape(B, N, -1)
-        demand = s.demand if self.demand_visible else s.last_demand
-        if a["serial_like"]:
-            owed_down = np.zeros_like(s.on_hand)
-            owed_down[:, 1:] = s.owed[:, :-1]
-            received = np.zeros_like(s.on_hand)
-            received[:, 1:] = s.received[:, :-1]
-        else:
-            owed_down = s.owed @ a["sout"]
-            received = s.received @ a["sout"]
-        head = np.stack([s.on_hand, s.backlog + owed_down, demand + received], axis=2)
-        obs = np.concatenate([head, per_supplier], axis=2).astype(np.float32)
+    def _build_obs_map(self) -> None:
+        """Observations are one linear map of the flattened state: ``X @ M (+ ids)``."""
+        a = self.spec.arrays
+        N, E = self.spec.num_nodes, self.spec.num_edges
+        L, D = a["L_max"], a["D_max"]
+        # Offsets of the state's parts in X (see _features).
+        off = {}
+        pos = 0
+        for name, size in [
+            ("on_hand", N),
+            ("backlog", N),
+            ("owed", E),
+            ("pipe", E * L),
+            ("opipe", E * D),
+            ("demand", N),
+            ("last_demand", N),
+            ("received", E),
+        ]:
+            off[name] = pos
+            pos += size
+        F0 = self.base_obs_dim
+        M = np.zeros((pos, N * F0))
+        demand_key = "demand" if self.demand_visible else "last_demand"
+        for n in range(N):
+            col = n * F0
+            M[off["on_hand"] + n, col] = 1
+            M[off["backlog"] + n, col + 1] = 1
+            M[off[demand_key] + n, col + 2] = 1
+            for e in a["out_edges"][n]:
+                M[off["owed"] + e, col + 1] = 1
+                M[off["received"] + e, col + 2] = 1
+            for k, e in enumerate(a["in_edges"][n]):
+                c = col + 3 + k * self.edge_fields
+                for j in range(L):
+                    M[off["pipe"] + e * L + j, c + j] = 1
+                M[off["owed"] + e, c + L] = 1
+                for j in range(D):
+                    M[off["opipe"] + e * D + j, c + L + 1 + j] = 1
         if self.obs_scale is not None:
-            obs /= np.float32(self.obs_scale)
-        return obs
+            M /= self.obs_scale
+        self._obs_map = M
+        self._id_bias = np.eye(N, dtype=np.float32)
+
+    def _features(self) -> np.ndarray:
+        s = self.state
+        B = self.batch_size
+        return np.concatenate(
+            [
+                s.on_hand,
+                s.backlog,
+                s.owed,
+                s.pipe.reshape(B, -1),
+                s.opipe.reshape(B, -1),
+                s.demand,
+                s.last_demand,
+                s.received,
+            ],
+            axis=1,
+        ).astype(np.float64)
+
+    def global_state(self) -> np.ndarray:
+        """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids."""
+        return (self._features() @ self._obs_map).astype(np.float32)
 
     def observe(self) -> np.ndarray:
         """Observations ``[B, N, obs_dim]`` float32 of the current state."""
-        obs = self._base_obs()
+        obs = self.global_state().reshape(self.batch_size, self.num_agents, self.base_obs_dim)
         if self.agent_id:
-            eye = np.broadcast_to(self._eye, (self.batch_size,) + self._eye.shape)
-            obs = np.concatenate([obs, eye], axis=2)
+            ids = np.broadcast_to(self._id_bias, (self.batch_size,) + self._id_bias.shape)
+            obs = np.concatenate([obs, ids], axis=2)
         return obs
-
-    def global_state(self) -> np.ndarray:
-        """Global state ``[B, N * base_obs_dim]``: every agent's observation without its id."""
-        return self._base_obs().reshape(self.batch_size, -1)

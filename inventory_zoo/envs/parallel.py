@@ -16,6 +16,7 @@ from inventory_zoo.envs.batch import SupplyChainBatch
 __all__ = ["SupplyChainParallelEnv", "to_aec"]
 
 RENDER_MODES = ("ansi",)
+OBS_HIGH = float(np.finfo(np.float32).max)
 
 
 class SupplyChainParallelEnv(ParallelEnv):
@@ -49,26 +50,28 @@ class SupplyChainParallelEnv(ParallelEnv):
             raise ValueError(f"render_mode={render_mode!r} is not allowed; use None or one of {RENDER_MODES}")
         self.max_cycles = check_int("max_cycles", max_cycles, low=1)
         self.spec = spec
-        self.batch = SupplyChainBatch(
-            spec, 1, max_order, reward_mix, obs_scale, demand_visible, agent_id
-        )
+        self.batch = SupplyChainBatch(spec, 1, max_order, reward_mix, obs_scale, demand_visible, agent_id)
         self.render_mode = render_mode
         self.metadata = dict(self.metadata, name=name)
         self.config = dict(config or {})
         self.possible_agents = spec.node_names
         self.agents: list[str] = []
         b = self.batch
-        obs_space = spaces.Box(0.0, np.inf, (b.obs_dim,), np.float32)
+        # Stock has no finite bound; the largest float32 stands for it (PettingZoo warns on inf).
+        obs_space = spaces.Box(0.0, OBS_HIGH, (b.obs_dim,), np.float32)
         if b.max_in == 1:
             act_space: spaces.Space = spaces.Discrete(b.max_order + 1)
         else:
             act_space = spaces.MultiDiscrete(np.full(b.max_in, b.max_order + 1, np.int64))
         # One object per agent, built once: seeding lives in the space objects.
-        self._obs_spaces = {a: obs_space if i == 0 else _clone(obs_space) for i, a in enumerate(self.possible_agents)}
-        self._act_spaces = {a: act_space if i == 0 else _clone(act_space) for i, a in enumerate(self.possible_agents)}
-        self.state_space = spaces.Box(0.0, np.inf, (b.state_dim,), np.float32)
+        self._obs_spaces = {
+            a: obs_space if i == 0 else _clone(obs_space) for i, a in enumerate(self.possible_agents)
+        }
+        self._act_spaces = {
+            a: act_space if i == 0 else _clone(act_space) for i, a in enumerate(self.possible_agents)
+        }
+        self.state_space = spaces.Box(0.0, OBS_HIGH, (b.state_dim,), np.float32)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
-        self._actions = np.zeros((1, b.num_agents, b.max_in), np.int64)
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -108,15 +111,13 @@ class SupplyChainParallelEnv(ParallelEnv):
         unknown = [a for a in actions if a not in self._index]
         if unknown:
             raise ValueError(f"actions given for unknown agents {unknown}; agents are {self.possible_agents}")
-        act = self._actions
-        for a, v in actions.items():
-            v = np.asarray(v)
-            if v.ndim == 0:
-                act[0, self._index[a], 0] = _as_int(a, v)
-            elif v.shape == (self.batch.max_in,):
-                act[0, self._index[a]] = [_as_int(a, x) for x in v]
-            else:
-                raise ValueError(f"action of {a!r} must be an integer or a vector of {self.batch.max_in}, got {v!r}")
+        try:
+            act = np.array([actions[a] for a in self.possible_agents])
+        except ValueError:
+            raise ValueError(f"actions must be integer order quantities, got {actions!r}") from None
+        if act.dtype == object or act.dtype.kind not in "iuf":
+            raise ValueError(f"actions must be integer order quantities, got {actions!r}")
+        act = act[None]
         obs, rew, _ = self.batch.step(act)
         done = self.batch.state.t >= self.max_cycles
         cost = self.batch.last.cost[0]
@@ -153,19 +154,8 @@ def _clone(space: spaces.Space) -> spaces.Space:
     return copy.deepcopy(space)
 
 
-def _as_int(agent: str, v: Any) -> int:
-    if isinstance(v, np.ndarray):
-        v = v.item()
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)):
-        raise ValueError(f"action of {agent!r} must be an integer order quantity, got {v!r}")
-    if isinstance(v, (float, np.floating)) and (not np.isfinite(v) or v != round(v)):
-        raise ValueError(f"action of {agent!r} must be an integer order quantity, got {v!r}")
-    return int(v)
-
-
 def to_aec(par_env: SupplyChainParallelEnv):
     """The AEC version of a ParallelEnv, with PettingZoo's standard safety wrappers."""
     env = parallel_to_aec(par_env)
     env = wrappers.AssertOutOfBoundsWrapper(env) if par_env.batch.max_in == 1 else env
     return wrappers.OrderEnforcingWrapper(env)
-

@@ -37,6 +37,9 @@ class VectorEnv:
             reward mix, observation options) are copied.
         num_envs: ``B``.
         auto_reset: start new episodes automatically when the current ones end.
+        seeding: ``"independent"`` (default: member ``b`` replays the ParallelEnv seeded
+            ``seed + b``) or ``"batched"`` (one generator for the batch, vectorised resets:
+            the fast choice for training, where exact replay does not matter).
 
     Attributes:
         agents: agent names (the row order of the agent axis).
@@ -44,7 +47,13 @@ class VectorEnv:
         state_space: the global state's space.
     """
 
-    def __init__(self, env: SupplyChainParallelEnv, num_envs: int, auto_reset: bool = True) -> None:
+    def __init__(
+        self,
+        env: SupplyChainParallelEnv,
+        num_envs: int,
+        auto_reset: bool = True,
+        seeding: str = "independent",
+    ) -> None:
         if not isinstance(env, SupplyChainParallelEnv):
             env = getattr(env, "unwrapped", env)
             if not isinstance(env, SupplyChainParallelEnv):
@@ -57,8 +66,14 @@ class VectorEnv:
         self.config = dict(env.config)
         self.metadata = dict(env.metadata)
         self.batch = SupplyChainBatch(
-            env.spec, self.num_envs, src.max_order, src.reward_mix, src.obs_scale,
-            src.demand_visible, src.agent_id,
+            env.spec,
+            self.num_envs,
+            src.max_order,
+            src.reward_mix,
+            src.obs_scale,
+            src.demand_visible,
+            src.agent_id,
+            seeding,
         )
         self.agents = list(env.possible_agents)
         self.num_agents = len(self.agents)

@@ -31,13 +31,7 @@ def installation_position(env: Any) -> np.ndarray:
     """
     s, a = env.engine_state, env.spec.arrays
     inbound = s.pipe.sum(2) + s.owed + (s.opipe.sum(2) if a["D_max"] else 0)
-    return (
-        s.on_hand
-        + inbound @ a["cin"]
-        - s.backlog
-        - s.owed @ a["sout"]
-        - _visible_demand(env)
-    )
+    return s.on_hand + inbound @ a["cin"] - s.backlog - s.owed @ a["sout"] - _visible_demand(env)
 
 
 def echelon_position(env: Any) -> np.ndarray:
@@ -53,7 +47,9 @@ def echelon_position(env: Any) -> np.ndarray:
     """
     a = env.spec.arrays
     if not a["serial_like"]:
-        raise ValueError("echelon positions are defined here for serial chains only (serial_v0 or a serial network)")
+        raise ValueError(
+            "echelon positions are defined here for serial chains only (serial_v0 or a serial network)"
+        )
     s = env.engine_state
     local = s.on_hand + s.pipe.sum(2)
     outstanding = s.owed + (s.opipe.sum(2) if a["D_max"] else 0)

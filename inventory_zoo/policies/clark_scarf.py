@@ -103,7 +103,9 @@ def optimal_serial_base_stock(env: Any) -> tuple[tuple[int, ...], float]:
     if a["lost"].any():
         reasons.append("lost sales (the model needs backlogging)")
     if np.any(a["p"][1:] > 0):
-        reasons.append(f"backorder costs above the retailer ({a['p'][1:].tolist()}); the model charges the retailer only")
+        reasons.append(
+            f"backorder costs above the retailer ({a['p'][1:].tolist()}); the model charges the retailer only"
+        )
     if np.any(np.diff(a["h"]) > 0):
         reasons.append(f"holding costs rise upstream ({a['h'].tolist()}); echelon holding costs must be >= 0")
     if a["random_lt"].any():
@@ -125,7 +127,9 @@ def optimal_serial_base_stock(env: Any) -> tuple[tuple[int, ...], float]:
     if not penv.batch.demand_visible:
         reasons.append("demand_visible=False (the model orders after seeing the period's demand)")
     if reasons:
-        raise ValueError("optimal_serial_base_stock: the env is outside the Clark-Scarf model: " + "; ".join(reasons))
+        raise ValueError(
+            "optimal_serial_base_stock: the env is outside the Clark-Scarf model: " + "; ".join(reasons)
+        )
     h = a["h"].tolist()
     L = a["L_fixed"].tolist()
     levels, cost = chen_zheng(h, float(a["p"][0]), L, pmf)
