@@ -58,7 +58,7 @@ def liu2022(
     holding 1 and backlog 1 at every stage, orders 0..20, 200 periods, reward mix 0.5, 10 on
     hand and 10 in every pipeline slot at the start. As in the paper, an agent orders before
     seeing the demand it will serve (``demand_visible=False``) and observations are divided by
-    20 when normalised.
+    20 (``normalize_obs=True``, ``obs_scale=20``).
 
     Options (off by default, as in the paper's main experiments):
         price_discount: all-units quantity discount on a unit order cost of 1 (prices 1, .95,
@@ -80,6 +80,7 @@ def liu2022(
         max_cycles=200,
         reward_mix=0.5,
         demand_visible=False,
+        normalize_obs=True,
         obs_scale=20.0,
     )
     if price_discount:

@@ -15,7 +15,7 @@ from inventory_zoo.envs.batch import SupplyChainBatch
 
 __all__ = ["SupplyChainParallelEnv", "to_aec"]
 
-RENDER_MODES = ("ansi",)
+RENDER_MODES = ("ansi", "human")
 OBS_HIGH = float(np.finfo(np.float32).max)
 
 
@@ -142,7 +142,11 @@ class SupplyChainParallelEnv(ParallelEnv):
             return None
         from inventory_zoo.render import render_ansi
 
-        return render_ansi(self)
+        text = render_ansi(self)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
 
     def close(self) -> None:
         pass
