@@ -20,7 +20,7 @@ from inventory_zoo.core.demand import (
     Uniform,
 )
 from inventory_zoo.core.leadtime import RandomLeadTime
-from inventory_zoo.evaluation import EvaluationReport, evaluate
+from inventory_zoo.evaluation import EvaluationReport, compare, evaluate
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,7 @@ __all__ = [
     "Trace",
     "Uniform",
     "core",
+    "compare",
     "evaluate",
     "serial_v0",
 ]

@@ -13,7 +13,7 @@ from inventory_zoo.policies.base_stock import echelon_position, installation_pos
 def test_base_stock_orders_up_to_level_from_local_observation():
     env = serial_v0.parallel_env(demand=Constant(4), lead_times=2, initial_inventory=5, max_cycles=30)
     obs, _ = env.reset(seed=0)
-    pol = BaseStock((12, 10, 10))
+    pol = BaseStock((12, 10, 10), sequential=False)
     # The position is computable from each agent's own observation.
     o = np.stack([obs[a] for a in env.possible_agents])
     ip_from_obs = o[:, 0] - o[:, 1] + o[:, 3:].sum(1) - np.array([o[0, 2], 0, 0])
@@ -24,6 +24,22 @@ def test_base_stock_orders_up_to_level_from_local_observation():
     for _ in range(25):
         obs, *_ = env.step(pol(obs, env))
     assert pol(obs, env) == {"stage_0": 4, "stage_1": 4, "stage_2": 4}
+
+
+def test_sequential_base_stock_counts_this_periods_customer_orders():
+    env = serial_v0.parallel_env(demand=Constant(4), lead_times=2, initial_inventory=5, max_cycles=30)
+    obs, _ = env.reset(seed=0)
+    # retailer orders 12 - (5 - 4) = 11; stage_1 then sees 5 - 11 = -6 and orders 10 + 6 = 16; ...
+    assert BaseStock((12, 10, 10))(obs, env) == {"stage_0": 11, "stage_1": 16, "stage_2": 21}
+    assert BaseStock.needs_state is not None and BaseStock(3).needs_state
+    assert not BaseStock(3, sequential=False).needs_state
+
+
+def test_installation_equals_echelon_in_a_serial_chain():
+    env = serial_v0.parallel_env(preset="snyder_shen_6_1", max_cycles=300)
+    inst = evaluate(env, BaseStock((9, 15 - 9, 26 - 15)), episodes=4, seed=2)
+    ech = evaluate(env, EchelonBaseStock((9, 15, 26)), episodes=4, seed=2)
+    np.testing.assert_array_equal(inst.episode_costs, ech.episode_costs)
 
 
 def test_orders_are_capped_at_max_order():
@@ -70,4 +86,4 @@ def test_evaluate_accepts_a_callable():
 
 
 def test_echelon_needs_a_serial_chain():
-    assert EchelonBaseStock.needs_state and not BaseStock.needs_state
+    assert EchelonBaseStock.needs_state

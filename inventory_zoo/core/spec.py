@@ -226,6 +226,8 @@ class SupplyChain:
         if len(order) != len(names):
             cyc = sorted(nm for nm in names if indeg[nm] > 0)
             raise ValueError(f"the network has a cycle through nodes {cyc}; it must be acyclic")
+        # Kahn's order runs suppliers first; policies that act customers-first reverse it.
+        object.__setattr__(self, "_upstream_first", tuple(order))
         # Every node must reach customer demand.
         reach = {n.name for n in self.nodes if n.demand is not None}
         if not reach:
@@ -248,6 +250,7 @@ class SupplyChain:
         N, E = len(self.nodes), len(self.edges)
         a: dict[str, Any] = {}
         a["node_index"] = idx
+        a["downstream_first"] = np.array([idx[nm] for nm in reversed(self._upstream_first)], np.int64)
         a["h"] = np.array([n.holding_cost for n in self.nodes], float)
         a["p"] = np.array([n.backorder_cost for n in self.nodes], float)
         a["lost"] = np.array([n.lost_sales for n in self.nodes], bool)

@@ -57,23 +57,37 @@ def echelon_position(env: Any) -> np.ndarray:
     return np.cumsum(local, axis=1) + outstanding - retail_short
 
 
+def _first_supplier_orders(q: np.ndarray, env: Any) -> np.ndarray:
+    """Agent order totals ``[B, N]`` as actions: all from the first supplier."""
+    b = env.batch
+    if b.max_in == 1:
+        return q
+    out = np.zeros(q.shape + (b.max_in,), np.int64)
+    out[..., 0] = q
+    return out
+
+
+def _as_levels(levels: Any, n: int, name: str) -> np.ndarray:
+    """``[N]`` levels (scalar or per agent), or a ``[B, N]`` array (one row per batch member)."""
+    arr = np.asarray(levels)
+    if arr.ndim == 2:
+        if arr.shape[1] != n or arr.dtype.kind not in "iu" or np.any(arr < 0):
+            raise ValueError(f"{name}: a 2-D levels array must be [batch, {n}] of integers >= 0")
+        return arr.astype(np.int64)
+    return np.asarray(per_node(f"{name} levels", levels, n, kind="int", low=0), np.int64)
+
+
 class _OrderUpTo(Policy):
-    def __init__(self, levels: Sequence[int] | int, name: str) -> None:
+    def __init__(self, levels: Sequence[int] | int | np.ndarray, name: str) -> None:
         self.levels = levels
         self._name = name
 
     def _levels(self, n: int) -> np.ndarray:
-        return np.asarray(per_node(f"{self._name} levels", self.levels, n, kind="int", low=0), np.int64)
+        return _as_levels(self.levels, n, self._name)
 
     def _orders(self, position: np.ndarray, env: Any) -> np.ndarray:
         S = self._levels(position.shape[1])
-        q = np.clip(S - position, 0, env.max_order)
-        b = env.batch
-        if b.max_in == 1:
-            return q
-        out = np.zeros(q.shape + (b.max_in,), np.int64)
-        out[..., 0] = q  # multi-sourcing: everything from the first supplier
-        return out
+        return _first_supplier_orders(np.clip(S - position, 0, env.max_order), env)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.levels!r})"
@@ -82,20 +96,41 @@ class _OrderUpTo(Policy):
 class BaseStock(_OrderUpTo):
     """Installation base-stock: each agent orders up to its own level ``S_i``.
 
-    Uses only what the agent observes (its installation inventory position). With several
-    suppliers it orders from the first one.
+    Each agent's installation position is computable from its own observation. With
+    ``sequential=True`` (default) the agents are served customers-first within the period, so
+    that a supplier also counts the orders its customers place this period on edges without
+    order delay (they reach it this period): this is the textbook installation policy, which in
+    a serial chain equals echelon base-stock at levels ``S_i - S_{i-1}``. With
+    ``sequential=False`` each agent uses only its own observation (a decentralised policy that
+    learns of its customers' orders one period later). With several suppliers it orders from
+    the first one.
 
     Args:
-        levels: ``S_i`` per agent (retailer first), or one level for all.
+        levels: ``S_i`` per agent (retailer first), one level for all, or a ``[B, N]`` array.
+        sequential: count this period's customer orders (see above).
     """
 
-    needs_state = False
-
-    def __init__(self, levels: Sequence[int] | int) -> None:
+    def __init__(self, levels: Sequence[int] | int | np.ndarray, sequential: bool = True) -> None:
         super().__init__(levels, "BaseStock")
+        self.sequential = bool(sequential)
+        self.needs_state = self.sequential
 
     def act(self, obs: np.ndarray, env: Any) -> np.ndarray:
-        return self._orders(installation_position(env), env)
+        position = installation_position(env)
+        if not self.sequential:
+            return self._orders(position, env)
+        a = env.spec.arrays
+        S = self._levels(position.shape[1])
+        q = np.zeros_like(position)
+        pending = np.zeros_like(position)
+        for n in a["downstream_first"]:
+            q[:, n] = np.clip(S[..., n] - (position[:, n] - pending[:, n]), 0, env.max_order)
+            # Orders on zero-delay edges reach the supplier now; count them there.
+            for e in a["in_edges"][n][:1]:
+                sup = a["sup"][e]
+                if sup >= 0 and a["D"][e] == 0:
+                    pending[:, sup] += q[:, n]
+        return _first_supplier_orders(q, env)
 
 
 class EchelonBaseStock(_OrderUpTo):
@@ -111,7 +146,7 @@ class EchelonBaseStock(_OrderUpTo):
 
     needs_state = True
 
-    def __init__(self, levels: Sequence[int] | int) -> None:
+    def __init__(self, levels: Sequence[int] | int | np.ndarray) -> None:
         super().__init__(levels, "EchelonBaseStock")
 
     def act(self, obs: np.ndarray, env: Any) -> np.ndarray:
