@@ -124,7 +124,9 @@ def _unwrap(env: Any) -> Any:
         if nxt is None:
             break
         inner = nxt
-    raise TypeError(f"expected an inventory_zoo env (ParallelEnv or its AEC wrapper), got {type(env).__name__}")
+    raise TypeError(
+        f"expected an inventory_zoo env (ParallelEnv or its AEC wrapper), got {type(env).__name__}"
+    )
 
 
 def run_episodes(
@@ -202,7 +204,8 @@ def evaluate(
         agent_cost_per_period={a: float(per_ep_agent[:, i].mean()) for i, a in enumerate(agents)},
         fill_rate=float(fil[..., dem_nodes].sum() / max(tot_dem[dem_nodes].sum(), 1)),
         agent_fill_rate={
-            agents[i]: float(fil[..., i].sum() / tot_dem[i]) if tot_dem[i] else float("nan") for i in dem_nodes
+            agents[i]: float(fil[..., i].sum() / tot_dem[i]) if tot_dem[i] else float("nan")
+            for i in dem_nodes
         },
         mean_on_hand={a: float(np.stack(on_hand)[..., i].mean()) for i, a in enumerate(agents)},
         mean_backlog={a: float(np.stack(backlog)[..., i].mean()) for i, a in enumerate(agents)},
@@ -248,7 +251,8 @@ def compare(
     if not isinstance(policies, Mapping) or not policies:
         raise TypeError("policies must be a non-empty {name: policy} dict")
     rows = [
-        {"policy": name, **evaluate(env, pol, episodes, seed, max_cycles).as_dict()} for name, pol in policies.items()
+        {"policy": name, **evaluate(env, pol, episodes, seed, max_cycles).as_dict()}
+        for name, pol in policies.items()
     ]
     rows.sort(key=lambda r: r["cost_per_period"])
     if show:

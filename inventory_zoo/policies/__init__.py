@@ -1,7 +1,30 @@
-"""Baseline policies: base-stock (installation and echelon) and the exact serial optimum."""
+"""Baseline policies: base-stock, (s, S), constant, random, model wrappers, the exact serial
+optimum and a simulation search for the best base-stock levels."""
 
 from inventory_zoo.policies.base import Policy
 from inventory_zoo.policies.base_stock import BaseStock, EchelonBaseStock
 from inventory_zoo.policies.clark_scarf import optimal_serial_base_stock
+from inventory_zoo.policies.search import SearchResult, search_base_stock
+from inventory_zoo.policies.simple import (
+    SS,
+    CallablePolicy,
+    ConstantOrder,
+    ModelPolicy,
+    RandomPolicy,
+    as_policy,
+)
 
-__all__ = ["BaseStock", "EchelonBaseStock", "Policy", "optimal_serial_base_stock"]
+__all__ = [
+    "SS",
+    "BaseStock",
+    "CallablePolicy",
+    "ConstantOrder",
+    "EchelonBaseStock",
+    "ModelPolicy",
+    "Policy",
+    "RandomPolicy",
+    "SearchResult",
+    "as_policy",
+    "optimal_serial_base_stock",
+    "search_base_stock",
+]
