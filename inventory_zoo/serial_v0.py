@@ -4,8 +4,8 @@
 |---|---|
 | Agents | `stage_0` (retailer) ... `stage_{N-1}` (most upstream), `num_stages` of them |
 | Actions | `Discrete(max_order + 1)`: units ordered from the stage above (outside for the top) |
-| Observations | `Box(0, inf, (3 + L_max + 1 + D_max [+ N],), float32)` |
-| State | `Box(0, inf, (N * (3 + L_max + 1 + D_max),), float32)` |
+| Observations | `Box(0, float32 max, (3 + L_max + 1 + D_max [+ N],), float32)` (no finite bound) |
+| State | `Box(0, float32 max, (N * (3 + L_max + 1 + D_max),), float32)` |
 | Import | `from inventory_zoo import serial_v0` |
 | Registry | `pettingzoo.make("parallel", "inventory_zoo/serial-v0")` (after `import inventory_zoo`) |
 
