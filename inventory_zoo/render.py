@@ -1,4 +1,5 @@
-"""Rendering: a text table of the current period (``render_mode="ansi"``)."""
+"""Rendering: a text table of the period (``"ansi"``/``"human"``) and charts of an episode
+(``"rgb_array"``, :func:`plot_episode`; charts need matplotlib, the ``plot`` extra)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["render_ansi"]
+__all__ = ["render_ansi", "render_rgb", "plot_episode", "episode_history", "chart"]
 
 
 def render_ansi(env: Any, member: int = 0) -> str:
@@ -42,3 +43,113 @@ def render_ansi(env: Any, member: int = 0) -> str:
         )
     rows.append(f"{'total':<14}{'':>36}{cost.sum():>10.2f}")
     return "\n".join(rows)
+
+
+def _require_matplotlib():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError(
+            "charts need matplotlib: pip install 'inventory-zoo[plot]' (or pip install matplotlib)"
+        ) from None
+    return plt
+
+
+def episode_history(env: Any) -> dict[str, np.ndarray]:
+    """The recorded periods of a ParallelEnv (``render_mode="rgb_array"`` records them).
+
+    Returns:
+        ``{"on_hand", "backlog", "orders", "demand"}``, each ``[T, N]`` (demand: customer demand
+        plus orders received, i.e. the demand each agent saw).
+    """
+    hist = getattr(env, "_history", None) or []
+    keys = ("on_hand", "backlog", "orders", "demand")
+    if not hist:
+        n = len(env.possible_agents)
+        return {k: np.zeros((0, n)) for k in keys}
+    return {k: np.array([h[k] for h in hist]) for k in keys}
+
+
+def record_period(env: Any) -> None:
+    """Append the current period of a batch-of-one env to its history (used for rgb_array)."""
+    s, a, out = env.batch.state, env.spec.arrays, env.batch.last
+    env._history.append(
+        {
+            "on_hand": s.on_hand[0].copy(),
+            "backlog": (s.backlog + s.owed @ a["sout"])[0],
+            "orders": (s.ordered @ a["cin"])[0],
+            "demand": (out.demand + out.received @ a["sout"])[0],
+        }
+    )
+
+
+def chart(history: dict[str, np.ndarray], agents: list[str], title: str = "", size: tuple[int, int] = (640, 480)):
+    """A matplotlib figure: one panel per agent with on-hand, backlog, orders and demand seen."""
+    plt = _require_matplotlib()
+    n = len(agents)
+    dpi = 100
+    fig, axes = plt.subplots(n, 1, figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, sharex=True, squeeze=False)
+    t = np.arange(1, history["on_hand"].shape[0] + 1)
+    for i, ax in enumerate(axes[:, 0]):
+        for key, style in (("on_hand", "-"), ("backlog", "-"), ("orders", "--"), ("demand", ":")):
+            ax.plot(t, history[key][:, i] if len(t) else [], style, label=key.replace("_", " "), lw=1.2)
+        ax.set_ylabel(agents[i], fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7, ncol=4, loc="upper right")
+    axes[-1, 0].set_xlabel("period", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def render_rgb(env: Any, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """``[H, W, 3]`` uint8 image of the episode so far (see :func:`chart`)."""
+    plt = _require_matplotlib()
+    fig = chart(episode_history(env), list(env.possible_agents), env.metadata.get("name", ""), size)
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return img
+
+
+def plot_episode(
+    env: Any,
+    policy: Any,
+    path: str | None = None,
+    seed: int | None = 0,
+    size: tuple[int, int] = (900, 600),
+):
+    """Play one episode of ``env`` with ``policy`` and chart it; save a PNG to ``path`` if given.
+
+    Args:
+        env: an env of this library.
+        policy: a policy (``act(obs, env)``) or a callable.
+        path: where to write the PNG (``None``: do not save).
+        seed: the episode's seed.
+        size: image size in pixels (width, height).
+
+    Returns:
+        the matplotlib figure.
+    """
+    from inventory_zoo.evaluation import run_episodes
+
+    plt = _require_matplotlib()
+    hist: dict[str, list] = {"on_hand": [], "backlog": [], "orders": [], "demand": []}
+    agents: list[str] = []
+    for venv, _, _, out in run_episodes(env, policy, 1, seed):
+        s, a = venv.engine_state, venv.spec.arrays
+        hist["on_hand"].append(s.on_hand[0])
+        hist["backlog"].append((s.backlog + s.owed @ a["sout"])[0])
+        hist["orders"].append((s.ordered @ a["cin"])[0])
+        hist["demand"].append((out.demand + out.received @ a["sout"])[0])
+        agents = venv.agents
+    arrays = {k: np.array(v) for k, v in hist.items()}
+    fig = chart(arrays, agents, f"{getattr(env, 'metadata', {}).get('name', '')} — {policy!r}", size)
+    if path is not None:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    return fig

@@ -72,7 +72,7 @@ def test_per_stage_nan(name):
         ({"normalize_obs": True, "obs_scale": 0}, ValueError, "obs_scale"),
         ({"demand_visible": None}, TypeError, "demand_visible"),
         ({"agent_id": 1}, TypeError, "agent_id"),
-        ({"render_mode": "human"}, ValueError, "render_mode"),
+        ({"render_mode": "rgb"}, ValueError, "render_mode"),
         ({"quantity_discounts": ((5, 0.9), (2, 0.8))}, ValueError, "increasing"),
         ({"quantity_discounts": 3}, TypeError, "quantity_discounts"),
         ({"preset": "nope"}, ValueError, "unknown preset"),

@@ -25,7 +25,7 @@ def test_vector_equals_independent_parallel_envs(kwargs):
     vobs, _ = venv.reset(seed=100)
     pobs = [e.reset(seed=100 + b)[0] for b, e in enumerate(envs)]
     agents = venv.agents
-    for episode in range(2):
+    for _episode in range(2):
         for t in range(T):
             for b in range(B):
                 np.testing.assert_array_equal(vobs[b], np.stack([pobs[b][a] for a in agents]))

@@ -11,11 +11,12 @@ from pettingzoo.utils import parallel_to_aec, wrappers
 
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import check_int
+from inventory_zoo.envs.actions import ACTION_TYPES, unflatten_actions
 from inventory_zoo.envs.batch import SupplyChainBatch
 
 __all__ = ["SupplyChainParallelEnv", "to_aec"]
 
-RENDER_MODES = ("ansi", "human")
+RENDER_MODES = ("ansi", "human", "rgb_array")
 OBS_HIGH = float(np.finfo(np.float32).max)
 
 
@@ -27,6 +28,11 @@ class SupplyChainParallelEnv(ParallelEnv):
     :class:`~inventory_zoo.core.spec.SupplyChain`), ``batch`` (the batch of one it steps),
     ``engine_state`` (full state, for policies that need it) and ``config`` (the arguments it was
     built with).
+
+    ``action_type``: with several suppliers per node, ``"multidiscrete"`` (default) takes one order
+    quantity per supplier, ``"discrete"`` one flat index (see :mod:`inventory_zoo.envs.actions`;
+    a per-supplier vector is accepted too). With one supplier per node both are
+    ``Discrete(max_order + 1)``.
     """
 
     metadata = {"name": "supply_chain_v0", "render_modes": list(RENDER_MODES), "is_parallelizable": True}
@@ -44,14 +50,23 @@ class SupplyChainParallelEnv(ParallelEnv):
         render_mode: str | None = None,
         name: str = "supply_chain_v0",
         config: dict[str, Any] | None = None,
+        action_type: str = "multidiscrete",
     ) -> None:
         super().__init__()
+        if action_type not in ACTION_TYPES:
+            raise ValueError(f"action_type={action_type!r} is not allowed; use one of {ACTION_TYPES}")
+        self.action_type = action_type
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode={render_mode!r} is not allowed; use None or one of {RENDER_MODES}")
         self.max_cycles = check_int("max_cycles", max_cycles, low=1)
         self.spec = spec
         self.batch = SupplyChainBatch(spec, 1, max_order, reward_mix, obs_scale, demand_visible, agent_id)
         self.render_mode = render_mode
+        if render_mode == "rgb_array":
+            from inventory_zoo.render import _require_matplotlib
+
+            _require_matplotlib()  # fail now, with the extra to install, not at render()
+        self._history: list[dict] = []
         self.metadata = dict(self.metadata, name=name)
         self.config = dict(config or {})
         self.possible_agents = spec.node_names
@@ -59,8 +74,12 @@ class SupplyChainParallelEnv(ParallelEnv):
         b = self.batch
         # Stock has no finite bound; the largest float32 stands for it (PettingZoo warns on inf).
         obs_space = spaces.Box(0.0, OBS_HIGH, (b.obs_dim,), np.float32)
+        # Flat actions: one Discrete index per agent stands for its vector of per-supplier orders.
+        self._flat_actions = action_type == "discrete" and b.max_in > 1
         if b.max_in == 1:
             act_space: spaces.Space = spaces.Discrete(b.max_order + 1)
+        elif self._flat_actions:
+            act_space = spaces.Discrete((b.max_order + 1) ** b.max_in)
         else:
             act_space = spaces.MultiDiscrete(np.full(b.max_in, b.max_order + 1, np.int64))
         # One object per agent, built once: seeding lives in the space objects.
@@ -97,6 +116,7 @@ class SupplyChainParallelEnv(ParallelEnv):
             self.batch.seed([seed])
         obs = self.batch.reset(self.max_cycles)[0]
         self.agents = list(self.possible_agents)
+        self._history = []
         return (
             {a: obs[i] for i, a in enumerate(self.agents)},
             {a: {} for a in self.agents},
@@ -117,6 +137,8 @@ class SupplyChainParallelEnv(ParallelEnv):
             raise ValueError(f"actions must be integer order quantities, got {actions!r}") from None
         if act.dtype == object or act.dtype.kind not in "iuf":
             raise ValueError(f"actions must be integer order quantities, got {actions!r}")
+        if self._flat_actions and act.ndim == 1:
+            act = unflatten_actions(act, self.batch.max_in, self.batch.max_order)
         act = act[None]
         obs, rew, _ = self.batch.step(act)
         done = self.batch.state.t >= self.max_cycles
@@ -127,6 +149,10 @@ class SupplyChainParallelEnv(ParallelEnv):
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, done)
         infos = {a: {"cost": float(cost[i])} for i, a in enumerate(agents)}
+        if self.render_mode == "rgb_array":
+            from inventory_zoo.render import record_period
+
+            record_period(self)
         if done:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
@@ -140,8 +166,10 @@ class SupplyChainParallelEnv(ParallelEnv):
     def render(self) -> str | None:
         if self.render_mode is None:
             return None
-        from inventory_zoo.render import render_ansi
+        from inventory_zoo.render import render_ansi, render_rgb
 
+        if self.render_mode == "rgb_array":
+            return render_rgb(self)
         text = render_ansi(self)
         if self.render_mode == "human":
             print(text)
@@ -161,5 +189,6 @@ def _clone(space: spaces.Space) -> spaces.Space:
 def to_aec(par_env: SupplyChainParallelEnv):
     """The AEC version of a ParallelEnv, with PettingZoo's standard safety wrappers."""
     env = parallel_to_aec(par_env)
-    env = wrappers.AssertOutOfBoundsWrapper(env) if par_env.batch.max_in == 1 else env
+    flat = par_env.batch.max_in == 1 or par_env.action_type == "discrete"
+    env = wrappers.AssertOutOfBoundsWrapper(env) if flat else env
     return wrappers.OrderEnforcingWrapper(env)
