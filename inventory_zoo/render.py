@@ -142,7 +142,7 @@ def plot_episode(
     agents: list[str] = []
     for venv, _, _, out in run_episodes(env, policy, 1, seed):
         s, a = venv.engine_state, venv.spec.arrays
-        hist["on_hand"].append(s.on_hand[0])
+        hist["on_hand"].append(s.on_hand[0].copy())
         hist["backlog"].append((s.backlog + s.owed @ a["sout"])[0])
         hist["orders"].append((s.ordered @ a["cin"])[0])
         hist["demand"].append((out.demand + out.received @ a["sout"])[0])
