@@ -179,7 +179,7 @@ def evaluate(
         costs.append(out.cost)
         orders.append(s.ordered @ a["cin"])
         seen.append(out.demand + out.received @ a["sout"])
-        on_hand.append(s.on_hand)
+        on_hand.append(s.on_hand.copy())
         backlog.append(s.backlog + s.owed @ a["sout"])
         demand.append(out.demand)
         filled.append(out.filled)
