@@ -40,5 +40,10 @@ class Policy:
     def __call__(self, observations: dict[str, np.ndarray], env: Any) -> dict[str, Any]:
         agents = list(env.possible_agents)
         obs = np.stack([observations[a] for a in agents])[None]
-        act = self.act(obs, env)[0]
+        act = np.asarray(self.act(obs, env))
+        if getattr(env, "_flat_actions", False) and act.ndim == 3:
+            from inventory_zoo.envs.actions import flatten_actions
+
+            act = flatten_actions(act, env.max_order)  # the env takes one flat index per agent
+        act = act[0]
         return {a: (int(act[i]) if np.ndim(act[i]) == 0 else act[i]) for i, a in enumerate(agents)}
