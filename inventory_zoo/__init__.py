@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pettingzoo as _pz
 
-from inventory_zoo import core, serial_v0
+from inventory_zoo import core, network_v0, serial_v0
 from inventory_zoo.core.demand import (
     Constant,
     DemandProcess,
@@ -39,11 +39,12 @@ __all__ = [
     "core",
     "compare",
     "evaluate",
+    "network_v0",
     "plot_episode",
     "serial_v0",
 ]
 
-_ENVS = {"serial-v0": "inventory_zoo.serial_v0"}
+_ENVS = {"serial-v0": "inventory_zoo.serial_v0", "network-v0": "inventory_zoo.network_v0"}
 
 for _id, _mod in _ENVS.items():
     if f"inventory_zoo/{_id}" not in _pz.env_registry.registration.parallel_registry:

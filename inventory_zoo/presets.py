@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from inventory_zoo.core.demand import Merton, Poisson
+from inventory_zoo.core.spec import Edge, Node
 
 __all__ = ["PRESETS", "preset_kwargs", "register_preset"]
 
@@ -116,4 +117,60 @@ def snyder_shen_6_1() -> dict[str, Any]:
         initial_pipeline=0,
         max_cycles=200,
         reward_mix=0.0,
+    )
+
+
+@register_preset("network_v0", "liu2022_2x3")
+def liu2022_2x3() -> dict[str, Any]:
+    """The 2x3 network of Liu et al. (2022): 3 levels of 2 nodes, every node dual-sourcing.
+
+    Agents, in the paper's order: ``retailer_0``, ``retailer_1`` (level 0, customer demand),
+    ``distributor_0``, ``distributor_1`` (level 1), ``manufacturer_0``, ``manufacturer_1``
+    (level 2). Every node orders from both nodes of the level above, the top level from two
+    outside sources; its action is the pair ``(q_0, q_1)``, each ``0..4``: ``q_0`` from upstream
+    node 0 (lead time 4, unit cost 0.1), ``q_1`` from upstream node 1 (lead time 2, unit cost
+    0.2), costs charged on the units shipped. A short supplier fills downstream node 1 first,
+    then node 0. Retailers lose unmet demand (penalty 1 per unit), the levels above backlog
+    (1 per unit owed per period); holding costs 1. Demand: two independent
+    ``Merton(max_demand=4)`` streams. At reset every node has 2 on hand and 2 units arriving in
+    each of the next 4 periods (the paper's pipeline of 2s, put on the lead-time-4 link).
+    Reward: 0.75 own cost + 0.25 team mean (``reward_mix=0.25``); 200 periods; agents order
+    before seeing the demand they serve, observations divided by 4, as in the paper. Pass
+    ``action_type="discrete"`` for the paper's flattened ``Discrete(25)`` action ``5 q_0 + q_1``.
+    """
+    levels = ("retailer", "distributor", "manufacturer")
+    nodes = []
+    edges = []
+    for lvl, kind in enumerate(levels):
+        for j in range(2):
+            nodes.append(
+                Node(
+                    f"{kind}_{j}",
+                    holding_cost=1.0,
+                    backorder_cost=1.0,
+                    lost_sales=lvl == 0,
+                    initial_inventory=2,
+                    demand=Merton(max_demand=4) if lvl == 0 else None,
+                )
+            )
+            for up, (lead, cost) in enumerate(((4, 0.1), (2, 0.2))):
+                supplier = f"{levels[lvl + 1]}_{up}" if lvl + 1 < len(levels) else None
+                edges.append(
+                    Edge(
+                        supplier,
+                        f"{kind}_{j}",
+                        lead_time=lead,
+                        unit_cost=cost,
+                        priority=1 - j,  # downstream node 1 is served first
+                        initial_pipeline=2 if lead == 4 else 0,
+                    )
+                )
+    return dict(
+        network=dict(nodes=nodes, edges=edges, allocation="priority", order_cost_basis="shipped"),
+        max_order=4,
+        max_cycles=200,
+        reward_mix=0.25,
+        demand_visible=False,
+        normalize_obs=True,
+        obs_scale=4.0,
     )

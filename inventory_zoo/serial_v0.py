@@ -44,7 +44,7 @@ Per-stage arguments take a scalar or a sequence listed retailer first.
 |---|---|---|
 | `preset` | `None` | a named setting: `"liu2022"`, `"snyder_shen_6_1"`; other arguments override it |
 | `num_stages` | 3 | N >= 1 |
-| `lead_times` | 2 | per stage: shipping lead time into the stage, periods >= 1 (a shipment sent in t arrives in t+L); an int or a `{periods: probability}` dict for a random lead time |
+| `lead_times` | 2 | per stage: shipping lead time into the stage, periods >= 1 (a shipment sent in t arrives in t+L); an int or a `{periods: probability}` dict for a random lead time, drawn independently for every shipment, so a later shipment can overtake an earlier one |
 | `order_delays` | 0 | per stage: periods before its order reaches its supplier |
 | `demand` | `Poisson(10)` | a `DemandProcess` or an int (constant) |
 | `holding_costs` | 1.0 | per stage, per unit on hand per period |
@@ -209,6 +209,7 @@ def make_parallel(name: str, spec: SupplyChain, cfg: dict[str, Any]) -> SupplyCh
         render_mode=cfg["render_mode"],
         name=name,
         config=cfg,
+        action_type=cfg.get("action_type", "multidiscrete"),  # network_v0's option
     )
 
 

@@ -69,7 +69,7 @@ class Edge:
 
     Args:
         supplier: the shipping node's name, or ``None`` for an outside supplier with unlimited
-            stock.
+            stock (a node may have several outside suppliers, e.g. a fast and a slow one).
         customer: the ordering node's name.
         lead_time: shipping lead time ``L`` in periods (>= 1), fixed (int) or random
             (``{periods: probability}`` or :class:`LeadTime`). Sent in ``t``, received in ``t+L``.
@@ -200,8 +200,10 @@ class SupplyChain:
                     )
             if e.supplier == e.customer:
                 raise ValueError(f"edge {e.supplier!r}->{e.customer!r}: a node cannot supply itself")
+            # Several outside suppliers may serve one node (e.g. a fast and a slow source): only
+            # a link between two nodes of the network must be unique.
             key = (e.supplier, e.customer)
-            if key in seen:
+            if e.supplier is not None and key in seen:
                 raise ValueError(f"duplicate edge {e.supplier!r}->{e.customer!r}")
             seen.add(key)
         for nm in names:
@@ -365,4 +367,5 @@ class SupplyChain:
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():
             object.__setattr__(self, k, v)
+        self._check_topology()  # also derives the node order _build_arrays needs
         self._build_arrays()

@@ -23,6 +23,7 @@ import numpy as np
 from gymnasium import spaces
 
 from inventory_zoo.core.validation import check_bool, check_int
+from inventory_zoo.envs.actions import unflatten_actions
 from inventory_zoo.envs.batch import SupplyChainBatch
 from inventory_zoo.envs.parallel import SupplyChainParallelEnv
 
@@ -77,6 +78,8 @@ class VectorEnv:
         )
         self.agents = list(env.possible_agents)
         self.num_agents = len(self.agents)
+        self.action_type = env.action_type
+        self._flat_actions = env._flat_actions
         self.observation_space = env.observation_space(self.agents[0])
         self.action_space = env.action_space(self.agents[0])
         self.state_space: spaces.Box = env.state_space
@@ -107,7 +110,9 @@ class VectorEnv:
         """One period for every member.
 
         Args:
-            actions: ``[B, N]`` order quantities (``[B, N, max_suppliers]`` for multi-sourcing).
+            actions: ``[B, N]`` order quantities (``[B, N, max_suppliers]`` for multi-sourcing;
+                with ``action_type="discrete"``, ``[B, N]`` flat indices or the per-supplier
+                ``[B, N, max_suppliers]``).
 
         Returns:
             ``obs [B, N, obs_dim]``, ``rewards [B, N]``, ``terminations [B, N]`` (always False),
@@ -115,6 +120,8 @@ class VectorEnv:
             when episodes ended and were auto-reset, ``"final_observation"`` and
             ``"final_state"``.
         """
+        if self._flat_actions and np.ndim(actions) == 2:
+            actions = unflatten_actions(actions, self.batch.max_in, self.batch.max_order)
         obs, rewards, done = self.batch.step(actions)
         infos: dict[str, Any] = {"cost": self.batch.last.cost}
         B, N = self.num_envs, self.num_agents
