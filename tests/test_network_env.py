@@ -296,3 +296,18 @@ def test_example_network_is_the_default():
     assert env.spec == network_v0.network_from_dict(network_v0.EXAMPLE_NETWORK)
     assert env.possible_agents == ["retailer_0", "retailer_1", "warehouse_0", "plant_0"]
     assert env.action_space("plant_0") == spaces.MultiDiscrete([21, 21])
+
+
+def test_docs_page_examples_build():
+    """The YAML example on docs/envs/network_v0.md is the default network; the JSON one builds."""
+    import pathlib
+    import re
+
+    page = pathlib.Path(__file__).resolve().parents[1] / "docs" / "envs" / "network_v0.md"
+    if not page.exists():
+        pytest.skip("docs not present")
+    text = page.read_text()
+    (yaml_block,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    (json_block,) = re.findall(r"```json\n(.*?)```", text, re.S)
+    assert network_v0.network_from_dict(yaml.safe_load(yaml_block)) == network_v0.parallel_env().spec
+    assert network_v0.network_from_dict(json.loads(json_block)).node_names == ["store_0", "store_1", "depot_0"]
