@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pettingzoo as _pz
 
-from inventory_zoo import core, network_v0, serial_v0
+from inventory_zoo import beer_game_v0, core, network_v0, serial_v0
 from inventory_zoo.core.demand import (
     Constant,
     DemandProcess,
@@ -36,6 +36,7 @@ __all__ = [
     "Step",
     "Trace",
     "Uniform",
+    "beer_game_v0",
     "core",
     "compare",
     "evaluate",
@@ -44,7 +45,11 @@ __all__ = [
     "serial_v0",
 ]
 
-_ENVS = {"serial-v0": "inventory_zoo.serial_v0", "network-v0": "inventory_zoo.network_v0"}
+_ENVS = {
+    "serial-v0": "inventory_zoo.serial_v0",
+    "network-v0": "inventory_zoo.network_v0",
+    "beer-game-v0": "inventory_zoo.beer_game_v0",
+}
 
 for _id, _mod in _ENVS.items():
     if f"inventory_zoo/{_id}" not in _pz.env_registry.registration.parallel_registry:

@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from inventory_zoo.core.demand import Merton, Poisson
+from inventory_zoo.core.demand import Merton, Normal, Poisson, Step, Uniform
 from inventory_zoo.core.spec import Edge, Node
 
 __all__ = ["PRESETS", "preset_kwargs", "register_preset"]
@@ -173,4 +173,116 @@ def liu2022_2x3() -> dict[str, Any]:
         demand_visible=False,
         normalize_obs=True,
         obs_scale=4.0,
+    )
+
+
+# ---------------------------------------------------------------- beer_game_v0
+# Order delays are the engine's (see beer_game_v0): a board or paper order lead of k weeks,
+# counted from an order placed after the week's shipments, is order_delays = k - 1 here.
+
+
+@register_preset("beer_game_v0", "classic")
+def beer_game_classic() -> dict[str, Any]:
+    """The board game of Sterman (1989), as Edali & Yasarcan (2014) replicate it.
+
+    Retailer, wholesaler, distributor and factory each start with 12 cases on hand, 4 cases in
+    each of the two shipping (production) delay slots and 4 on every order slip; customer
+    demand is 4 a week for weeks 1-4 and 8 from week 5; 36 weeks; 0.50 per case-week on hand
+    and 1.00 per case-week of backlog at every position. Orders take 2 weeks to reach the
+    supplier (engine ``order_delays=1``), the factory's production request 1 week
+    (``order_delays=0``); shipping and production take 2 weeks. The retailer orders without
+    knowing next week's demand card. Every player following
+    ``Sterman(theta=0, alpha_s=1, beta=1, s_prime=(28, 28, 28, 20))`` costs 46, 50, 54, 54 = 204.
+    """
+    return dict(
+        lead_times=2,
+        order_delays=(1, 1, 1, 0),
+        demand=Step(4, 8, 5),
+        holding_costs=0.5,
+        backorder_costs=1.0,
+        max_order=100,
+        initial_inventory=12,
+        initial_pipeline=4,
+        initial_orders=4,
+        max_cycles=36,
+        demand_visible=False,
+    )
+
+
+def _dqn(demand, holding, backorder, start_inventory, start_flow, order_delays, max_order):
+    return dict(
+        lead_times=2,
+        order_delays=order_delays,
+        demand=demand,
+        holding_costs=holding,
+        backorder_costs=backorder,
+        max_order=max_order,
+        initial_inventory=start_inventory,
+        initial_pipeline=start_flow,
+        initial_orders=start_flow,
+        max_cycles=100,
+        demand_visible=False,
+    )
+
+
+@register_preset("beer_game_v0", "dqn_uniform_0_2")
+def beer_game_dqn_uniform_0_2() -> dict[str, Any]:
+    """Oroojlooyjadid et al. (MSOM 2021), basic model: demand uniform on {0, 1, 2}.
+
+    Holding 2 per unit at every stage, stockout 2 at the retailer only (a Clark-Scarf system),
+    shipping lead 2, order leads 2 at every stage including the factory's production request
+    (the authors' code for this case; engine ``order_delays=(1, 1, 1, 1)``), empty start (no
+    stock, nothing in transit), 100 weeks. Published base-stock levels (8, 8, 0, 0): the
+    Clark-Scarf optimum, as installation levels (see the docs page).
+    """
+    return _dqn(Uniform(0, 2), 2.0, (2.0, 0.0, 0.0, 0.0), 0, 0, (1, 1, 1, 1), 16)
+
+
+@register_preset("beer_game_v0", "dqn_uniform_0_8")
+def beer_game_dqn_uniform_0_8() -> dict[str, Any]:
+    """Oroojlooyjadid et al. (MSOM 2021): demand uniform on {0, ..., 8}.
+
+    Holding 0.5 and stockout 1 at every stage (not a Clark-Scarf system), shipping lead 2,
+    order leads (2, 2, 2, 1) (engine ``order_delays=(1, 1, 1, 0)``), 12 on hand and 4 in every
+    shipping slot and order slip at the start, 100 weeks. Published base-stock levels
+    (19, 20, 20, 14).
+    """
+    return _dqn(Uniform(0, 8), 0.5, 1.0, 12, 4, (1, 1, 1, 0), 32)
+
+
+@register_preset("beer_game_v0", "dqn_normal_10_2")
+def beer_game_dqn_normal_10_2() -> dict[str, Any]:
+    """Oroojlooyjadid et al. (MSOM 2021): demand normal(10, 2), rounded, at least 0.
+
+    Holding (1, 0.75, 0.5, 0.25), stockout 10 at the retailer only (a Clark-Scarf system),
+    shipping lead 2, order leads (2, 2, 2, 1) (engine ``order_delays=(1, 1, 1, 0)``), 10 on
+    hand and 10 in every shipping slot and order slip at the start, 100 weeks. Published
+    base-stock levels (48, 43, 41, 30): the Clark-Scarf optimum, as installation levels.
+    """
+    return _dqn(Normal(10, 2), (1.0, 0.75, 0.5, 0.25), (10.0, 0.0, 0.0, 0.0), 10, 10, (1, 1, 1, 0), 40)
+
+
+@register_preset("beer_game_v0", "plooto")
+def beer_game_plooto() -> dict[str, Any]:
+    """The small beer-game example this project was asked to grow from (plooto-marl).
+
+    Orders capped at 100, every order arrives 2 weeks after it is placed (no order delay),
+    holding 1 per unit, stockout 2 per unit: unmet customer demand is lost at the retailer
+    (as in the example), unfilled orders above it are backlogged at 2 per unit per week (the
+    example dropped them). Customer demand uniform on {20, ..., 49}; 75 cases on hand at each
+    stage (the example drew 50-99 at random), nothing in transit; 100 weeks.
+    """
+    return dict(
+        lead_times=2,
+        order_delays=0,
+        demand=Uniform(20, 49),
+        holding_costs=1.0,
+        backorder_costs=2.0,
+        lost_sales=True,
+        max_order=100,
+        initial_inventory=75,
+        initial_pipeline=0,
+        initial_orders=0,
+        max_cycles=100,
+        demand_visible=False,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inventory_zoo import network_v0, serial_v0
+from inventory_zoo import beer_game_v0, network_v0, serial_v0
 from inventory_zoo.core import Constant, Edge, Node, Poisson, Uniform
 
 #: One warehouse serving three retailers (divergent), split proportionally when short.
@@ -74,5 +74,22 @@ ENV_CASES = [
             "max_order": 6,
         },
         id="network_v0-multi-sourcing",
+    ),
+    pytest.param(beer_game_v0, {}, id="beer_game_v0-default"),
+    *[
+        pytest.param(beer_game_v0, {"preset": name}, id=f"beer_game_v0-{name}")
+        for name in ("classic", "dqn_uniform_0_2", "dqn_uniform_0_8", "dqn_normal_10_2", "plooto")
+    ],
+    pytest.param(
+        beer_game_v0,
+        {
+            "lead_times": {1: 0.5, 3: 0.5},
+            "lost_sales": True,
+            "demand_visible": True,
+            "agent_id": True,
+            "normalize_obs": True,
+            "reward_mix": 0.5,
+        },
+        id="beer_game_v0-variants",
     ),
 ]

@@ -1,5 +1,5 @@
-"""Baseline policies: base-stock, (s, S), constant, random, model wrappers, the exact serial
-optimum and a simulation search for the best base-stock levels."""
+"""Baseline policies: base-stock, (s, S), Sterman's anchor-and-adjust rule, constant, random,
+model wrappers, the exact serial optimum and a simulation search for the best base-stock levels."""
 
 from inventory_zoo.policies.base import Policy
 from inventory_zoo.policies.base_stock import BaseStock, EchelonBaseStock
@@ -13,6 +13,7 @@ from inventory_zoo.policies.simple import (
     RandomPolicy,
     as_policy,
 )
+from inventory_zoo.policies.sterman import Sterman
 
 __all__ = [
     "SS",
@@ -24,6 +25,7 @@ __all__ = [
     "Policy",
     "RandomPolicy",
     "SearchResult",
+    "Sterman",
     "as_policy",
     "optimal_serial_base_stock",
     "search_base_stock",
