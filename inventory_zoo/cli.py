@@ -6,6 +6,7 @@ Policies are named ``NAME[:ARGS]``:
 ``optimal``            echelon base-stock at the exact Clark-Scarf levels (serial envs)
 ``search``             installation base-stock at levels found by ``search_base_stock``
 ``base_stock:S1,S2``   installation base-stock at the given levels (one number: all agents)
+``local_base_stock:S`` the same, each agent using only its own observation
 ``echelon:S1,S2``      echelon base-stock at the given levels (serial envs)
 ``ss:s1,s2/S1,S2``     (s, S) with reorder points s and order-up-to levels S
 ``constant:Q``         every agent orders Q per period
@@ -26,6 +27,17 @@ from typing import Any
 
 __all__ = ["main", "ENV_MODULES", "make_policy"]
 
+POLICY_HELP = """policies (NAME[:ARGS]):
+  optimal               echelon base-stock at the exact Clark-Scarf levels (serial envs)
+  search                installation base-stock at levels found by search_base_stock
+  base_stock:S1,S2,...  installation base-stock at the given levels (one number: all agents)
+  local_base_stock:S    the same, each agent using only its own observation
+  echelon:S1,S2,...     echelon base-stock at the given levels (serial envs)
+  ss:s1,s2/S1,S2        (s, S) with reorder points s and order-up-to levels S
+  constant:Q            every agent orders Q per period
+  random                uniformly random orders
+  sterman               Sterman's anchor-and-adjust rule with its benchmark parameters"""
+
 #: Env name -> module path; modules that are not installed yet are skipped.
 ENV_MODULES = {
     "serial_v0": "inventory_zoo.serial_v0",
@@ -33,7 +45,17 @@ ENV_MODULES = {
     "beer_game_v0": "inventory_zoo.beer_game_v0",
 }
 
-POLICY_NAMES = ("optimal", "search", "base_stock", "echelon", "ss", "constant", "random", "sterman")
+POLICY_NAMES = (
+    "optimal",
+    "search",
+    "base_stock",
+    "local_base_stock",
+    "echelon",
+    "ss",
+    "constant",
+    "random",
+    "sterman",
+)
 
 
 class CLIError(Exception):
@@ -91,11 +113,26 @@ def _levels(values: list[int]) -> int | list[int]:
 
 
 def make_policy(spec: str, env: Any, seed: int = 0, search_episodes: int = 8) -> Any:
-    """Build a policy from its command-line name (see the module doc).
+    """Build a policy from its command-line name and check it acts on ``env`` (see the module doc).
 
     Raises:
-        CLIError: unknown name or bad arguments.
+        CLIError: unknown name, bad arguments, or a policy that cannot act on this env.
     """
+    from inventory_zoo.envs.vector import VectorEnv
+
+    policy = _build_policy(spec, env, seed, search_episodes)
+    try:  # levels of the wrong length and the like only show when the policy acts
+        venv = VectorEnv(env, 1, auto_reset=False)
+        obs, _ = venv.reset(seed=seed)
+        if hasattr(policy, "reset"):
+            policy.reset(venv)
+        venv.step(policy.act(obs, venv))
+    except (TypeError, ValueError) as e:
+        raise CLIError(f"policy {spec!r} cannot act on this env: {e}") from None
+    return policy
+
+
+def _build_policy(spec: str, env: Any, seed: int, search_episodes: int) -> Any:
     from inventory_zoo import policies as pol
 
     name, _, arg = spec.partition(":")
@@ -105,9 +142,14 @@ def make_policy(spec: str, env: Any, seed: int = 0, search_episodes: int = 8) ->
             levels, _ = pol.optimal_serial_base_stock(env)
             return pol.EchelonBaseStock(levels)
         if name == "search":
-            return pol.search_base_stock(env, episodes=search_episodes, seed=seed, progress=False).policy()
-        if name == "base_stock":
-            return pol.BaseStock(_levels(_ints(arg, "base_stock")))
+            # Searched on other episodes than the ones it is then evaluated on.
+            return pol.search_base_stock(
+                env, episodes=search_episodes, seed=seed + 100_000, progress=False
+            ).policy()
+        if name in ("base_stock", "local_base_stock"):
+            if not arg:
+                raise CLIError(f"policy {spec!r}: give levels, e.g. {name}:20 or {name}:9,6,11")
+            return pol.BaseStock(_levels(_ints(arg, name)), sequential=name == "base_stock")
         if name == "echelon":
             return pol.EchelonBaseStock(_levels(_ints(arg, "echelon")))
         if name == "ss":
@@ -243,17 +285,18 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true")
     d.set_defaults(fn=cmd_describe)
 
-    def common(q: argparse.ArgumentParser) -> None:
+    def common(q: argparse.ArgumentParser, episodes: bool = True) -> None:
         q.add_argument("env")
         q.add_argument("--preset")
-        q.add_argument("--episodes", type=int, default=10)
+        if episodes:
+            q.add_argument("--episodes", type=int, default=10)
         q.add_argument("--seed", type=int, default=0)
         q.add_argument("--max-cycles", type=int, default=None, dest="max_cycles")
 
     e = sub.add_parser(
         "evaluate",
         help="KPIs of one policy",
-        epilog=__doc__,
+        epilog=POLICY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common(e)
@@ -268,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(fn=cmd_compare)
 
     pl = sub.add_parser("plot", help="write a PNG chart of one episode")
-    common(pl)
+    common(pl, episodes=False)
     pl.add_argument("--policy", required=True)
     pl.add_argument("--output", "-o", default="episode.png")
     pl.add_argument("--width", type=int, default=900)
@@ -283,6 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``inventory-zoo`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["play"]:  # everything after "play" (--help included) belongs to play mode
+        try:
+            return cmd_play(argparse.Namespace(rest=argv[1:]))
+        except CLIError as e:
+            print(f"inventory-zoo: error: {e}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     for attr in ("episodes",):
         if getattr(args, attr, 1) is not None and getattr(args, attr, 1) < 1:

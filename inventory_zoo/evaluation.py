@@ -202,7 +202,9 @@ def evaluate(
         cost_per_period=float(per_ep.mean()),
         cost_per_period_ci95=float(ci),
         agent_cost_per_period={a: float(per_ep_agent[:, i].mean()) for i, a in enumerate(agents)},
-        fill_rate=float(fil[..., dem_nodes].sum() / max(tot_dem[dem_nodes].sum(), 1)),
+        fill_rate=float(fil[..., dem_nodes].sum() / tot_dem[dem_nodes].sum())
+        if tot_dem[dem_nodes].sum()
+        else float("nan"),
         agent_fill_rate={
             agents[i]: float(fil[..., i].sum() / tot_dem[i]) if tot_dem[i] else float("nan")
             for i in dem_nodes

@@ -64,7 +64,7 @@ Per-stage arguments take a scalar or a sequence listed retailer first.
 | `obs_scale` | `None` | the divisor used when `normalize_obs` is True |
 | `demand_visible` | True | the retailer sees the next demand before ordering (textbook); False: only after serving it |
 | `agent_id` | False | append a one-hot agent id to observations |
-| `render_mode` | `None` | `"ansi"` returns a text table of the period from `render()`; `"human"` prints it |
+| `render_mode` | `None` | `"ansi"` returns a text table of the period from `render()`; `"human"` prints it; `"rgb_array"` returns a chart of the episode so far (needs matplotlib) |
 
 ### Version History
 

@@ -105,6 +105,8 @@ def test_grid_search_and_bad_arguments():
     env = serial_v0.parallel_env(num_stages=1, demand=4, lead_times=1, max_cycles=30)
     res = search_base_stock(env, ranges=(0, 12), method="grid", episodes=1, progress=False)
     assert res.levels == (4,)  # constant demand 4 seen before ordering, lead time 1
+    local = search_base_stock(env, ranges=(0, 12), method="grid", episodes=1, sequential=False, progress=False)
+    assert local.policy().sequential is False and res.policy().sequential is True
     with pytest.raises(ValueError, match="method"):
         search_base_stock(env, method="anneal", progress=False)
     with pytest.raises(ValueError, match="ranges"):

@@ -56,6 +56,10 @@ def test_compare():
         (("evaluate", "serial_v0", "--policy", "magic"), "unknown policy"),
         (("evaluate", "serial_v0", "--preset", "liu2022", "--policy", "optimal"), "outside the Clark-Scarf model"),
         (("evaluate", "serial_v0", "--policy", "base_stock:x"), "integers"),
+        (("evaluate", "serial_v0", "--policy", "echelon:10,20"), "one value per stage"),
+        (("evaluate", "serial_v0", "--policy", "base_stock"), "give levels"),
+        (("evaluate", "serial_v0", "--policy", "ss:5/3"), "S must be >= s"),
+        (("evaluate", "serial_v0", "--policy", "constant:50"), "exceeds max_order"),
     ],
 )
 def test_clear_errors(args, message):

@@ -31,16 +31,18 @@ class SearchResult:
         cost_per_period: their simulated whole-system cost per period (on the search's episodes).
         evaluations: number of level vectors simulated.
         history: ``(levels, cost)`` of every simulated vector.
+        sequential: the :class:`BaseStock` mode the levels were searched for.
     """
 
     levels: tuple[int, ...]
     cost_per_period: float
     evaluations: int
     history: list[tuple[tuple[int, ...], float]] = field(default_factory=list, repr=False)
+    sequential: bool = True
 
     def policy(self) -> BaseStock:
-        """The :class:`BaseStock` policy at the best levels."""
-        return BaseStock(self.levels)
+        """The :class:`BaseStock` policy at the best levels, in the mode they were searched for."""
+        return BaseStock(self.levels, sequential=self.sequential)
 
 
 def simulate_levels(
@@ -173,7 +175,7 @@ def search_base_stock(
         bar.close()
         history = [(tuple(map(int, g)), float(c)) for g, c in zip(grid, costs, strict=True)]
         k = int(np.argmin(costs))
-        return SearchResult(tuple(map(int, grid[k])), float(costs[k]), len(grid), history)
+        return SearchResult(tuple(map(int, grid[k])), float(costs[k]), len(grid), history, sequential)
     if method != "coordinate":
         raise ValueError(f"method={method!r} is not allowed; use 'coordinate' or 'grid'")
 
@@ -198,4 +200,4 @@ def search_base_stock(
         if not changed:
             break
     bar.close()
-    return SearchResult(tuple(map(int, levels)), best_cost, len(history), history)
+    return SearchResult(tuple(map(int, levels)), best_cost, len(history), history, sequential)
