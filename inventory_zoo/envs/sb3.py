@@ -1,0 +1,355 @@
+"""Stable-Baselines3 faces: the vector env as an SB3 ``VecEnv``, and truncation infos for SuperSuit.
+
+This module needs the ``train`` extra (``pip install "inventory-zoo[train]"``); it is the only
+part of the package that imports Stable-Baselines3, and ``import inventory_zoo`` never imports
+it.
+
+**One row per (env, agent).** A shared-parameter policy treats every agent of every env copy
+as one row of a batch. :class:`SB3VecEnv` turns a :class:`~inventory_zoo.envs.vector.VectorEnv`
+of ``B`` copies and ``N`` agents into an SB3 ``VecEnv`` with ``num_envs = B * N`` rows; row
+``b * N + i`` is agent ``i`` of copy ``b``. This is the row order SuperSuit produces with
+``concat_vec_envs_v1(pettingzoo_env_to_vec_env_v1(env), B)``, and with the same seed the two
+give the same observations, rewards and dones for the same actions (``tests/test_ppo.py``).
+
+**Truncation.** Inventory episodes never terminate; they stop at ``max_cycles`` periods.
+SB3's on-policy algorithms bootstrap the value of the last observation only when the info of
+a finished row holds both ``terminal_observation`` and ``TimeLimit.truncated=True``; otherwise
+the end is treated as terminal (value 0), which biases every value near the end of an
+episode. :class:`SB3VecEnv` sets both. SuperSuit's SB3 wrapper sets only the first, so wrap
+the ParallelEnv in :class:`TimeLimitInfo` before converting it::
+
+    import supersuit as ss
+    from inventory_zoo import serial_v0
+    from inventory_zoo.envs.sb3 import SB3VecEnv, TimeLimitInfo
+
+    # the SuperSuit path
+    par = TimeLimitInfo(serial_v0.parallel_env(preset="liu2022"))
+    venv = ss.concat_vec_envs_v1(ss.pettingzoo_env_to_vec_env_v1(par), 8, base_class="stable_baselines3")
+
+    # the fast path, the same rows
+    venv = SB3VecEnv.from_env(serial_v0.parallel_env(preset="liu2022"), num_envs=8)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+try:
+    from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+except ImportError as e:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "inventory_zoo.envs.sb3 needs Stable-Baselines3: pip install 'inventory-zoo[train]'"
+    ) from e
+
+from inventory_zoo.envs.vector import VectorEnv
+
+__all__ = [
+    "SB3VecEnv",
+    "TimeLimitInfo",
+    "WithGlobalState",
+    "ContinuousOrders",
+    "orders_from_continuous",
+    "TRUNCATED_KEY",
+]
+
+#: The info key SB3 reads to tell a time limit from a true terminal state.
+TRUNCATED_KEY = "TimeLimit.truncated"
+
+
+class SB3VecEnv(VecEnv):
+    """A :class:`~inventory_zoo.envs.vector.VectorEnv` as an SB3 ``VecEnv``: ``B * N`` rows.
+
+    Args:
+        venv: the vector env, with ``auto_reset=True``.
+        global_state: append copy ``b``'s global state (``venv.state()``) to each of its rows'
+            observations, as :class:`WithGlobalState` does on the SuperSuit path: centralised
+            information for the shared policy (and its critic), e.g. to reach the echelon
+            optimum of a serial chain that local observations cannot.
+
+    Row ``r = b * N + i`` is agent ``i`` of copy ``b``. ``step`` takes actions ``[B * N]``
+    (``[B * N, k]`` for multi-sourcing) and returns observations ``[B * N, obs_dim]`` float32,
+    rewards ``[B * N]`` float32, dones ``[B * N]`` and one info dict per row holding ``"cost"``
+    (the agent's raw cost this period) and, when the episode ended, ``"terminal_observation"``
+    (the row's last observation, before the automatic reset) and ``"TimeLimit.truncated"``
+    (True: the episode hit its time limit, so its value must be bootstrapped).
+
+    Seeding follows SB3: ``seed(s)`` applies at the next ``reset()``. With the vector env's
+    default ``seeding="independent"``, copy ``b`` is then seeded ``s + b``, as SuperSuit's
+    ``concat_vec_envs_v1`` seeds its copies on ``reset(seed=s)``.
+
+    Attributes:
+        vector_env: the wrapped vector env.
+        num_copies: ``B``; ``num_agents``: ``N``; ``agents``: the agent names.
+    """
+
+    def __init__(self, venv: VectorEnv, global_state: bool = False) -> None:
+        if not isinstance(venv, VectorEnv):
+            raise TypeError(f"SB3VecEnv wraps an inventory_zoo VectorEnv, got {type(venv).__name__}")
+        if not venv.auto_reset:
+            raise ValueError(
+                "SB3VecEnv needs a VectorEnv with auto_reset=True (SB3 vec envs reset themselves)"
+            )
+        self.vector_env = venv
+        self.num_copies = venv.num_envs
+        self.num_agents = venv.num_agents
+        self.agents = list(venv.agents)
+        self.global_state = bool(global_state)
+        self._seed: int | None = None
+        self._actions: np.ndarray | None = None
+        obs_space = _with_state_space(venv.observation_space, venv.state_space) if global_state else None
+        super().__init__(
+            venv.num_envs * venv.num_agents, obs_space or venv.observation_space, venv.action_space
+        )
+
+    @classmethod
+    def from_env(
+        cls, env: Any, num_envs: int, seeding: str = "independent", global_state: bool = False
+    ) -> SB3VecEnv:
+        """``num_envs`` copies of a ParallelEnv of this library (wrappers are unwrapped)."""
+        return cls(VectorEnv(env, num_envs, auto_reset=True, seeding=seeding), global_state)
+
+    # ------------------------------------------------------------------ VecEnv API
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
+        """Seed the next ``reset()``: copy ``b`` gets ``seed + b`` (one entry per row returned)."""
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, 2**32 - 1))
+        self._seed = int(seed)
+        return [self._seed + r // self.num_agents for r in range(self.num_envs)]
+
+    def reset(self) -> np.ndarray:
+        obs, _ = self.vector_env.reset(seed=self._seed)
+        self._seed = None
+        self._reset_seeds()
+        self.reset_infos = [{} for _ in range(self.num_envs)]
+        return self._rows(obs, self._state)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions)
+
+    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
+        if self._actions is None:
+            raise RuntimeError("step_wait() called without step_async()")
+        act = self._actions
+        self._actions = None
+        act = act.reshape((self.num_copies, self.num_agents) + act.shape[1:])
+        obs, rewards, terms, truncs, info = self.vector_env.step(act)
+        dones = (terms | truncs).reshape(-1)
+        cost = info["cost"].reshape(-1)
+        infos: list[dict[str, Any]] = [{"cost": float(c)} for c in cost]
+        if dones.any():
+            final = self._rows(info["final_observation"], lambda: info["final_state"])
+            truncated = (truncs & ~terms).reshape(-1)
+            for r in np.flatnonzero(dones):
+                infos[r]["terminal_observation"] = final[r]
+                infos[r][TRUNCATED_KEY] = bool(truncated[r])
+        return self._rows(obs, self._state), rewards.reshape(-1).astype(np.float32), dones, infos
+
+    def close(self) -> None:
+        self.vector_env.close()
+
+    # Attributes and methods live on the one vector env that all rows share.
+    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+        n = len(list(self._get_indices(indices)))
+        if attr_name == "render_mode":
+            return [None] * n
+        return [getattr(self.vector_env, attr_name)] * n
+
+    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+        if len(list(self._get_indices(indices))) != self.num_envs:
+            raise ValueError("SB3VecEnv: all rows share one vector env; set attributes for all rows at once")
+        setattr(self.vector_env, attr_name, value)
+
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any
+    ) -> list[Any]:
+        n = len(list(self._get_indices(indices)))
+        out = getattr(self.vector_env, method_name)(*method_args, **method_kwargs)
+        return [out] * n
+
+    def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
+        return [False] * len(list(self._get_indices(indices)))
+
+    def get_images(self) -> Sequence[np.ndarray | None]:
+        raise NotImplementedError("SB3VecEnv does not render; render a ParallelEnv instead")
+
+    # ------------------------------------------------------------------ helpers
+    def _state(self) -> np.ndarray:
+        return self.vector_env.state()
+
+    def _rows(self, obs: np.ndarray, state: Callable[[], np.ndarray]) -> np.ndarray:
+        """``[B, N, d]`` -> ``[B * N, d]`` (row ``b * N + i``), with ``state()`` appended if asked."""
+        if self.global_state:
+            st = state()
+            B, N = obs.shape[:2]
+            obs = np.concatenate([obs, np.broadcast_to(st[:, None, :], (B, N, st.shape[1]))], axis=2)
+        return obs.reshape((self.num_envs,) + obs.shape[2:])
+
+    def _get_indices(self, indices: Any) -> Iterable[int]:
+        if indices is None:
+            return range(self.num_envs)
+        if isinstance(indices, (int, np.integer)):
+            return [int(indices)]
+        return indices
+
+
+class ContinuousOrders(VecEnvWrapper):
+    """Continuous actions in ``[-1, 1]`` for an SB3 vec env whose rows order ``0..max_order``.
+
+    Action ``a`` becomes the order ``round((a + 1) / 2 * max_order)``: -1 orders nothing, 1 the
+    most. A Gaussian policy then moves its mean smoothly along the order quantity, where a
+    categorical policy must learn every quantity's logit on its own. Works on top of either
+    path (:class:`SB3VecEnv` or SuperSuit's vec env); with several suppliers per agent
+    (``MultiDiscrete``), one entry per supplier.
+
+    Args:
+        venv: an SB3 vec env with ``Discrete(max_order + 1)`` or ``MultiDiscrete`` actions
+            (all entries with the same ``max_order + 1`` values).
+    """
+
+    def __init__(self, venv: VecEnv) -> None:
+        space = venv.action_space
+        if isinstance(space, spaces.Discrete):
+            self.max_order, shape = int(space.n) - 1, (1,)
+        elif isinstance(space, spaces.MultiDiscrete) and np.all(space.nvec == space.nvec.flat[0]):
+            self.max_order, shape = int(space.nvec.flat[0]) - 1, space.nvec.shape
+        else:
+            raise ValueError(f"ContinuousOrders needs Discrete or uniform MultiDiscrete actions, got {space}")
+        self._scalar = isinstance(space, spaces.Discrete)
+        super().__init__(venv, action_space=spaces.Box(-1.0, 1.0, shape, np.float32))
+
+    def to_orders(self, actions: np.ndarray) -> np.ndarray:
+        """Orders ``[rows]`` (``[rows, k]``) of actions ``[rows, 1]`` (``[rows, k]``) in ``[-1, 1]``."""
+        return orders_from_continuous(actions, self.max_order, self._scalar)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self.venv.step_async(self.to_orders(actions))
+
+    def step_wait(self):
+        return self.venv.step_wait()
+
+    def reset(self):
+        return self.venv.reset()
+
+
+def orders_from_continuous(actions: np.ndarray, max_order: int, scalar: bool = True) -> np.ndarray:
+    """``round((a + 1) / 2 * max_order)`` of actions clipped to ``[-1, 1]``, as int64 orders.
+
+    With ``scalar=True`` the trailing axis of length 1 is dropped (one order per row).
+    """
+    a = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+    q = np.rint((a + 1.0) * (0.5 * max_order)).astype(np.int64)
+    return q[..., 0] if scalar else q
+
+
+def _with_state_space(obs_space: spaces.Box, state_space: spaces.Box) -> spaces.Box:
+    """The observation space of an agent's observation followed by the global state."""
+    low = np.concatenate([obs_space.low, state_space.low]).astype(np.float32)
+    high = np.concatenate([obs_space.high, state_space.high]).astype(np.float32)
+    return spaces.Box(low, high, dtype=np.float32)
+
+
+class _ParallelWrapper(ParallelEnv):
+    """Forwards the ParallelEnv API explicitly (no ``__getattr__``); picklable."""
+
+    def __init__(self, env: ParallelEnv) -> None:
+        super().__init__()
+        self.env = env
+        self.possible_agents = list(env.possible_agents)
+        self.metadata = dict(getattr(env, "metadata", {}))
+        self.render_mode = getattr(env, "render_mode", None)
+
+    @property
+    def agents(self) -> list[str]:  # type: ignore[override]
+        return self.env.agents
+
+    @agents.setter
+    def agents(self, value: list[str]) -> None:  # ParallelEnv.__init__ may assign it
+        pass
+
+    @property
+    def unwrapped(self) -> ParallelEnv:
+        return self.env.unwrapped
+
+    @property
+    def max_cycles(self) -> int:
+        return self.env.max_cycles
+
+    def observation_space(self, agent: str):
+        return self.env.observation_space(agent)
+
+    def action_space(self, agent: str):
+        return self.env.action_space(agent)
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, actions: dict[str, Any]):
+        return self.env.step(actions)
+
+    def state(self) -> np.ndarray:
+        return self.env.state()
+
+    def render(self):
+        return self.env.render()
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class TimeLimitInfo(_ParallelWrapper):
+    """A ParallelEnv wrapper that marks time-limit endings for SB3: ``TimeLimit.truncated``.
+
+    On the step that ends an episode, every agent that is truncated and not terminated gets
+    ``infos[agent]["TimeLimit.truncated"] = True`` (agents that terminate get False).
+    SuperSuit's ``pettingzoo_env_to_vec_env_v1`` passes the infos through and adds
+    ``terminal_observation``, so with this wrapper SB3 bootstraps the value at the time limit.
+    Everything else is forwarded unchanged; the wrapper pickles, as SuperSuit needs.
+
+    Args:
+        env: any ParallelEnv.
+    """
+
+    def step(self, actions: dict[str, Any]):
+        obs, rewards, terms, truncs, infos = self.env.step(actions)
+        for a, trunc in truncs.items():
+            if trunc or terms.get(a, False):
+                infos.setdefault(a, {})[TRUNCATED_KEY] = bool(trunc and not terms.get(a, False))
+        return obs, rewards, terms, truncs, infos
+
+
+class WithGlobalState(_ParallelWrapper):
+    """A ParallelEnv wrapper whose agents observe their own observation followed by ``state()``.
+
+    The SuperSuit-path twin of ``SB3VecEnv(..., global_state=True)``: the same rows.
+
+    Args:
+        env: a ParallelEnv with ``state()`` and a ``state_space`` ``Box``.
+    """
+
+    def __init__(self, env: ParallelEnv) -> None:
+        super().__init__(env)
+        self.state_space = env.state_space
+        # One space object per agent, built once (seeding lives in spaces).
+        self._spaces = {
+            a: _with_state_space(env.observation_space(a), env.state_space) for a in self.possible_agents
+        }
+
+    def observation_space(self, agent: str):
+        return self._spaces[agent]
+
+    def _extend(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        state = self.env.state()
+        return {a: np.concatenate([o, state]).astype(np.float32) for a, o in obs.items()}
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        obs, infos = self.env.reset(seed=seed, options=options)
+        return self._extend(obs), infos
+
+    def step(self, actions: dict[str, Any]):
+        obs, rewards, terms, truncs, infos = self.env.step(actions)
+        return self._extend(obs), rewards, terms, truncs, infos

@@ -1,0 +1,303 @@
+"""The SB3 faces (inventory_zoo.envs.sb3) and the shared-parameter PPO example.
+
+- The vector-env adapter and SuperSuit's conversion give the same transitions for the same
+  seed and actions. They differ only in the dtype of ``dones`` (SuperSuit: uint8 0/1, the
+  adapter: bool) and in the ``TimeLimit.truncated`` info, which SuperSuit never sets and
+  :class:`TimeLimitInfo` adds.
+- Finished rows carry ``terminal_observation`` and ``TimeLimit.truncated=True``, so PPO
+  bootstraps at the time limit.
+- ``examples/train_ppo.py`` trains, saves, reloads and evaluates on both paths (tiny sizes).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+ss = pytest.importorskip("supersuit")
+
+from stable_baselines3.common.vec_env import VecMonitor, VecNormalize  # noqa: E402
+
+from inventory_zoo import serial_v0  # noqa: E402
+from inventory_zoo.envs.sb3 import (  # noqa: E402
+    TRUNCATED_KEY,
+    ContinuousOrders,
+    SB3VecEnv,
+    TimeLimitInfo,
+    WithGlobalState,
+    orders_from_continuous,
+)
+from inventory_zoo.envs.vector import VectorEnv  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CASES = [
+    pytest.param(serial_v0, {"preset": "liu2022"}, id="liu2022"),
+    pytest.param(serial_v0, {"preset": "snyder_shen_6_1", "agent_id": True}, id="snyder_shen_6_1"),
+    pytest.param(
+        serial_v0,
+        {"lead_times": {1: 0.5, 3: 0.5}, "order_delays": 1, "lost_sales": True, "max_order": 9},
+        id="serial-random-lead",
+    ),
+]
+try:
+    from inventory_zoo import network_v0
+
+    CASES.append(pytest.param(network_v0, {"preset": "liu2022_2x3"}, id="network-2x3"))
+except ImportError:  # pragma: no cover - network_v0 lands separately
+    pass
+
+
+def _supersuit(module, kwargs, n, wrap=True):
+    par = module.parallel_env(**kwargs)
+    if wrap:
+        par = TimeLimitInfo(par)
+    return ss.concat_vec_envs_v1(
+        ss.pettingzoo_env_to_vec_env_v1(par), n, num_cpus=0, base_class="stable_baselines3"
+    )
+
+
+@pytest.mark.parametrize("module, kwargs", CASES)
+def test_adapter_gives_supersuits_transitions(module, kwargs):
+    """Same seed, same actions: identical observations, rewards, dones and terminal observations."""
+    B, T, steps = 3, 5, 13  # two episode ends and a partial third episode
+    kwargs = dict(kwargs, max_cycles=T)
+    sup = _supersuit(module, kwargs, B)
+    ada = SB3VecEnv.from_env(module.parallel_env(**kwargs), B)
+    # SuperSuit's SB3 wrapper cannot take a seed (it calls a seed() its inner vec env lacks);
+    # its inner gymnasium vec env seeds copy b with seed + b, as the adapter does.
+    o_sup, _ = sup.venv.reset(seed=11)
+    ada.seed(11)
+    o_ada = ada.reset()
+    np.testing.assert_array_equal(o_sup, o_ada)
+    assert ada.num_envs == sup.num_envs == B * len(ada.agents)
+    assert ada.observation_space == sup.observation_space and ada.action_space == sup.action_space
+    ada.action_space.seed(0)
+    for t in range(steps):
+        act = np.stack([ada.action_space.sample() for _ in range(ada.num_envs)])
+        o1, r1, d1, i1 = sup.step(act)
+        o2, r2, d2, i2 = ada.step(act)
+        np.testing.assert_array_equal(o1, o2)
+        assert r1.dtype == r2.dtype == np.float32
+        np.testing.assert_array_equal(r1, r2)
+        assert d1.dtype == np.uint8 and d2.dtype == bool  # the one difference in the arrays
+        np.testing.assert_array_equal(d1.astype(bool), d2)
+        assert d2.all() == ((t + 1) % T == 0) and d2.all() == d2.any()
+        for a, b in zip(i1, i2, strict=True):
+            assert a.keys() == b.keys()
+            assert a["cost"] == b["cost"]
+            if d2.any():
+                np.testing.assert_array_equal(a["terminal_observation"], b["terminal_observation"])
+                assert a[TRUNCATED_KEY] is b[TRUNCATED_KEY] is True
+
+
+def test_global_state_rows_match_on_both_paths():
+    """``SB3VecEnv(global_state=True)`` and ``WithGlobalState`` + SuperSuit: the same rows."""
+    B, T = 2, 3
+    kw = {"preset": "snyder_shen_6_1", "max_cycles": T}
+    par = TimeLimitInfo(WithGlobalState(serial_v0.parallel_env(**kw)))
+    sup = ss.concat_vec_envs_v1(ss.pettingzoo_env_to_vec_env_v1(par), B, base_class="stable_baselines3")
+    ada = SB3VecEnv.from_env(serial_v0.parallel_env(**kw), B, global_state=True)
+    base = serial_v0.parallel_env(**kw)
+    dim = base.observation_space("stage_0").shape[0] + base.state_space.shape[0]
+    assert ada.observation_space == sup.observation_space and ada.observation_space.shape == (dim,)
+    o1, _ = sup.venv.reset(seed=4)
+    ada.seed(4)
+    np.testing.assert_array_equal(o1, ada.reset())
+    for _ in range(T):
+        act = np.arange(ada.num_envs) % 7
+        o1, r1, d1, i1 = sup.step(act)
+        o2, r2, d2, i2 = ada.step(act)
+        np.testing.assert_array_equal(o1, o2)
+        np.testing.assert_array_equal(r1, r2)
+    assert d2.all()
+    for a, b in zip(i1, i2, strict=True):
+        np.testing.assert_array_equal(a["terminal_observation"], b["terminal_observation"])
+    # the tail of every row is its copy's state: rows of one copy share it
+    tail = o2[:, -base.state_space.shape[0] :]
+    np.testing.assert_array_equal(tail[0], tail[2])
+    np.testing.assert_array_equal(tail[0], ada.vector_env.state()[0])
+
+
+def test_supersuit_alone_never_marks_truncation():
+    """The trap TimeLimitInfo fixes: without it, SB3 would treat every time limit as terminal."""
+    sup = _supersuit(serial_v0, {"preset": "liu2022", "max_cycles": 2}, 2, wrap=False)
+    sup.venv.reset(seed=0)
+    for _ in range(2):
+        _, _, dones, infos = sup.step(np.zeros(sup.num_envs, np.int64))
+    assert dones.all()
+    assert all("terminal_observation" in i and TRUNCATED_KEY not in i for i in infos)
+
+
+def test_adapter_truncation_infos_and_auto_reset():
+    T, B = 3, 2
+    ada = SB3VecEnv.from_env(serial_v0.parallel_env(preset="snyder_shen_6_1", max_cycles=T), B)
+    ref = VectorEnv(serial_v0.parallel_env(preset="snyder_shen_6_1", max_cycles=T), B, auto_reset=False)
+    ada.seed(5)
+    obs = ada.reset()
+    ref_obs, _ = ref.reset(seed=5)
+    np.testing.assert_array_equal(obs, ref_obs.reshape(B * 3, -1))
+    act = np.full(ada.num_envs, 4)
+    for t in range(T):
+        obs, rew, dones, infos = ada.step(act)
+        ref_obs, ref_rew, _, _, ref_info = ref.step(act.reshape(B, 3))
+        np.testing.assert_array_equal(rew, ref_rew.reshape(-1).astype(np.float32))
+        assert [i["cost"] for i in infos] == ref_info["cost"].reshape(-1).tolist()
+        if t < T - 1:
+            assert not dones.any()
+            assert all(TRUNCATED_KEY not in i and "terminal_observation" not in i for i in infos)
+            np.testing.assert_array_equal(obs, ref_obs.reshape(B * 3, -1))
+    # The last period: every row is done, truncated, and holds its pre-reset observation.
+    assert dones.all()
+    for r, info in enumerate(infos):
+        assert info[TRUNCATED_KEY] is True
+        np.testing.assert_array_equal(info["terminal_observation"], ref_obs.reshape(B * 3, -1)[r])
+    # ...and the returned observation is the next episode's first (auto-reset).
+    assert ada.vector_env.t == 0
+    np.testing.assert_array_equal(obs, ada.vector_env.batch.observe().reshape(B * 3, -1))
+
+
+def test_truncation_survives_sb3_wrappers_and_ppo_would_bootstrap():
+    """Through VecMonitor and VecNormalize, the condition SB3's rollout checks holds at the end."""
+    ada = SB3VecEnv.from_env(serial_v0.parallel_env(preset="liu2022", max_cycles=2), 2)
+    venv = VecNormalize(VecMonitor(ContinuousOrders(ada)), gamma=0.9)
+    venv.reset()
+    for _ in range(2):
+        _, _, dones, infos = venv.step(np.zeros((venv.num_envs, 1), np.float32))
+    for done, info in zip(dones, infos, strict=True):
+        # on_policy_algorithm.collect_rollouts bootstraps exactly when all three hold
+        assert done and info.get("terminal_observation") is not None and info.get(TRUNCATED_KEY, False)
+        assert "episode" in info  # VecMonitor saw the episode end
+
+
+def test_adapter_vecenv_api():
+    ada = SB3VecEnv.from_env(serial_v0.parallel_env(preset="liu2022"), 4)
+    assert ada.num_envs == 12 and ada.num_copies == 4 and ada.num_agents == 3
+    assert ada.render_mode is None
+    assert ada.seed(7) == [7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10, 10]
+    assert ada.get_attr("max_cycles", indices=[0, 1]) == [200, 200]
+    assert ada.env_is_wrapped(VecMonitor) == [False] * 12
+    ada.reset()
+    assert ada.env_method("state")[0].shape == (4, ada.vector_env.state_space.shape[0])
+    with pytest.raises(TypeError, match="VectorEnv"):
+        SB3VecEnv(serial_v0.parallel_env())
+    with pytest.raises(ValueError, match="auto_reset"):
+        SB3VecEnv(VectorEnv(serial_v0.parallel_env(), 2, auto_reset=False))
+
+
+def test_continuous_orders_mapping():
+    q = orders_from_continuous(np.array([[-1.0], [-0.97], [0.0], [0.98], [1.0], [3.0], [-7.0]]), 20)
+    assert q.tolist() == [0, 0, 10, 20, 20, 20, 0]
+    q2 = orders_from_continuous(np.array([[-1.0, 1.0]]), 4, scalar=False)
+    assert q2.tolist() == [[0, 4]]
+    wrapped = ContinuousOrders(SB3VecEnv.from_env(serial_v0.parallel_env(preset="liu2022"), 1))
+    assert wrapped.action_space.shape == (1,) and wrapped.max_order == 20
+
+
+def test_time_limit_info_is_a_transparent_parallel_env():
+    import pickle
+
+    env = TimeLimitInfo(serial_v0.parallel_env(preset="liu2022", max_cycles=2))
+    env2 = pickle.loads(pickle.dumps(env))  # SuperSuit clones envs
+    obs, _ = env2.reset(seed=1)
+    assert env2.agents == env2.possible_agents and set(obs) == set(env2.possible_agents)
+    _, _, _, truncs, infos = env2.step(dict.fromkeys(env2.agents, 3))
+    assert not any(truncs.values()) and all(TRUNCATED_KEY not in i for i in infos.values())
+    _, _, _, truncs, infos = env2.step(dict.fromkeys(env2.agents, 3))
+    assert all(truncs.values()) and all(i[TRUNCATED_KEY] is True for i in infos.values())
+    assert env2.agents == [] and env2.unwrapped is env2.env
+
+
+# ---------------------------------------------------------------------------- the example script
+TINY = [
+    "--env", "serial_v0", "--preset", "snyder_shen_6_1", "--timesteps", "3072", "--n-envs", "2",
+    "--n-steps", "128", "--batch-size", "256", "--n-epochs", "2", "--max-cycles", "40",
+    "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1",
+    "--curve-points", "2", "--curve-episodes", "1", "--checkpoint-every", "1536", "--seed", "3",
+    "--device", "cpu", "--no-progress",
+]  # fmt: skip
+
+
+def _start(args, cwd):
+    cmd = [sys.executable, str(ROOT / "examples" / "train_ppo.py"), *args]
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc):
+    try:
+        stdout, stderr = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0, stdout[-2000:] + stderr[-4000:]
+    return stdout
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory):
+    """One tiny training run per path, both at once (shared by the tests below)."""
+    tmp = tmp_path_factory.mktemp("ppo")
+    procs = {
+        path: _start([*TINY, *extra, "--out", str(tmp / path)], tmp)
+        for path, extra in (("supersuit", []), ("vector", ["--vector"]))
+    }
+    return {path: (tmp / path, _finish(proc)) for path, proc in procs.items()}
+
+
+@pytest.mark.parametrize("path", ["supersuit", "vector"])
+def test_train_script_trains_saves_and_evaluates(trained_runs, path):
+    run, stdout = trained_runs[path]
+    for name in (
+        "config.json",
+        "model.zip",
+        "model.vecnormalize.pkl",
+        "best_model.zip",
+        "curve.csv",
+        "learning_curve.png",
+        "evaluation.json",
+    ):
+        assert (run / name).exists(), name
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "ppo_1536_steps.zip",
+        "ppo_3072_steps.zip",
+        "ppo_vecnormalize_1536_steps.pkl",
+        "ppo_vecnormalize_3072_steps.pkl",
+    ]
+    assert any((run / "tb").rglob("events.out.tfevents.*"))
+    result = json.loads((run / "evaluation.json").read_text())
+    names = [r["policy"] for r in result["rows"]]
+    assert names[:2] == ["PPO (final)", "PPO (best on validation)"]
+    kinds = [r["kind"] for r in result["rows"]]
+    assert kinds == ["ppo", "ppo", "optimal", "searched", "searched_local", "naive", "naive"], names
+    assert result["exact_optimum"] == pytest.approx(72.04, abs=0.05)
+    assert all(np.isfinite(r["cost_per_period"]) for r in result["rows"])
+    assert "exact expected cost (Chen-Zheng)" in stdout
+
+
+def test_both_paths_train_the_same_policy(trained_runs):
+    """Same seed, same transitions, same torch draws: the two paths learn the same model."""
+    costs = {
+        p: json.loads((run / "evaluation.json").read_text())["rows"][0]["cost_per_period"]
+        for p, (run, _) in trained_runs.items()
+    }
+    assert costs["supersuit"] == costs["vector"]
+
+
+def test_eval_only_reloads_a_saved_model(trained_runs, tmp_path):
+    run, _ = trained_runs["vector"]
+    args = [
+        "--eval-only", str(run / "model.zip"),
+        "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1", "--no-progress",
+    ]  # fmt: skip
+    stdout = _finish(_start(args, tmp_path))
+    assert ", optimal" in stdout and ", searched" in stdout
+    # Reloaded with its saved settings and normalisation, the final model scores as it did.
+    final = json.loads((run / "evaluation.json").read_text())["rows"][0]["cost_per_period"]
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("PPO model.zip"))
+    assert float(line.split()[2]) == pytest.approx(final, abs=0.005)
