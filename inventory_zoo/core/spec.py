@@ -327,6 +327,24 @@ class SupplyChain:
         a["drop_edges"] = a["lost"][np.maximum(a["sup"], 0)] & ~a["external"]
         a["any_pc"] = bool(np.any(a["pc"] > 0))
         a["any_order_cost"] = bool(np.any(a["c"] > 0) or np.any(a["K"] > 0))
+        # With one claim per node (C == 1), the outbound edge each node fills (0 at a node with
+        # customer demand, which then has no outbound edge) and the supplier of each edge (0 for
+        # outside suppliers); lists of the few columns the engine copies one by one.
+        a["out0"] = np.array([x[0] if len(x) else 0 for x in a["out_edges"]], np.int64)
+        a["sup0"] = np.maximum(a["sup"], 0)
+        a["ship_cols"] = claim_idx[a["claim_valid"]]
+        a["ext_list"] = [int(k) for k in a["ext_idx"]]
+        a["demand_list"] = [int(n) for n in a["demand_idx"]]
+        lo = int(a["demand_idx"][0])  # (every network has a node with demand)
+        contiguous = np.array_equal(a["demand_idx"], np.arange(lo, lo + a["demand_idx"].size))
+        a["demand_cols"] = slice(lo, lo + a["demand_idx"].size) if contiguous else a["demand_idx"]
+        a["N"], a["E"] = N, E
+        a["demand_01"] = a["has_demand"].astype(np.int64)
+        a["ext_sum"] = a["ext_list"][0] if len(a["ext_list"]) == 1 else a["ext_idx"]
+        a["demand_sum"] = a["demand_list"][0] if len(a["demand_list"]) == 1 else a["demand_idx"]
+        a["any_drop"] = bool(a["drop_edges"].any())
+        a["L_uniform"] = bool(not a["random_lt"].any() and np.all(a["L_fixed"] == a["L_max"]))
+        a["tiled"] = {}  # the engine's cache of cost rows tiled to a batch size
         object.__setattr__(self, "_arrays", a)
 
     # ------------------------------------------------------------------ conveniences

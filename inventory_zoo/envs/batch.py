@@ -91,6 +91,8 @@ class SupplyChainBatch:
             slot[ins] = np.arange(len(ins))
         self._edge_agent = a["cust"]
         self._edge_slot = slot
+        # Edge k is agent k's only supplier (serial chains): actions are the orders as they are.
+        self._actions_are_orders = self.max_in == 1 and np.array_equal(a["cust"], np.arange(N))
         in_idx = np.full((N, self.max_in), E, np.int64)
         for n, ins in enumerate(a["in_edges"]):
             in_idx[n, : len(ins)] = ins
@@ -150,21 +152,28 @@ class SupplyChainBatch:
         """
         act = np.asarray(actions)
         B, N = self.batch_size, self.num_agents
-        if act.ndim == 2 and self.max_in == 1:
-            act = act[:, :, None]
-        if act.shape != (B, N, self.max_in):
+        flat = act.ndim == 2 and self.max_in == 1
+        if act.shape != ((B, N) if flat else (B, N, self.max_in)):
             want = f"[{B}, {N}]" if self.max_in == 1 else f"[{B}, {N}, {self.max_in}]"
             raise ValueError(f"actions must have shape {want}, got {list(np.shape(actions))}")
-        if act.dtype.kind not in "iu":
-            if act.dtype.kind == "f" and np.all(np.isfinite(act)) and np.all(act == np.round(act)):
+        kind = act.dtype.kind
+        if kind not in "iu":
+            if kind == "f" and np.all(np.isfinite(act)) and np.all(act == np.round(act)):
                 act = act.astype(np.int64)
+                kind = "i"
             else:
                 raise ValueError(f"actions must be integers in 0..{self.max_order}, got {act.dtype}")
-        lo, hi = act.min(), act.max()
-        if lo < 0 or hi > self.max_order:
+        # One reduction checks both bounds: seen as unsigned, a negative value is huge.
+        unsigned = act.view(act.dtype.str.replace("i", "u")) if kind == "i" else act
+        if unsigned.max() > self.max_order:
+            lo, hi = act.min(), act.max()
             raise ValueError(
                 f"actions must be in 0..{self.max_order} (max_order), got values {int(lo)}..{int(hi)}"
             )
+        if self._actions_are_orders:
+            return act.reshape(B, N).astype(np.int64)  # a copy, like the general case
+        if flat:
+            act = act[:, :, None]
         return act[:, self._edge_agent, self._edge_slot].astype(np.int64, copy=False)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -177,7 +186,12 @@ class SupplyChainBatch:
         """
         if self.state is None:
             raise RuntimeError("call reset() before step()")
-        orders = self.orders_from_actions(actions)
+        return self.step_orders(self.orders_from_actions(actions))
+
+    def step_orders(self, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        """:meth:`step` given valid per-edge orders ``[B, E]`` ``int64`` (not checked)."""
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
         self.last = engine.step(self.spec, self.state, orders, self.scenario)
         cost = self.last.cost
         if self.reward_mix:
@@ -231,23 +245,49 @@ class SupplyChainBatch:
             M /= self.obs_scale
         self._obs_map = M
         self._id_bias = np.eye(N, dtype=np.float32)
+        self._features_by_row = self._rows_are_exact()
+
+    def _rows_are_exact(self) -> bool:
+        """Whether a large batch may build its features row by row (see :meth:`_features`).
+
+        That gives a transposed (Fortran-ordered) feature matrix, which BLAS multiplies with
+        the packing routine of its transpose: the same products in the same order, so the
+        same bits. With raw units (a 0/1 map) any order is exact; with scaled observations this
+        is checked once, on random counts, against the C-ordered product.
+        """
+        B = self.batch_size
+        if B <= engine.SMALL_BATCH:
+            return False
+        if self.obs_scale is None:
+            return True
+        X = np.random.default_rng(0).integers(0, 10_000, (B, self._obs_map.shape[0])).astype(np.float64)
+        return bool(np.array_equal(X @ self._obs_map, np.asfortranarray(X) @ self._obs_map))
 
     def _features(self) -> np.ndarray:
+        """``X`` ``[B, F]`` float64: the state's counts side by side (the rows of the obs map)."""
         s = self.state
         B = self.batch_size
-        return np.concatenate(
-            [
-                s.on_hand,
-                s.backlog,
-                s.owed,
-                s.pipe.reshape(B, -1),
-                s.opipe.reshape(B, -1),
-                s.demand,
-                s.last_demand,
-                s.received,
-            ],
-            axis=1,
-        ).astype(np.float64)
+        parts = [
+            s.on_hand,
+            s.backlog,
+            s.owed,
+            s.pipe.reshape(B, -1),
+            s.opipe.reshape(B, -1),
+            s.demand,
+            s.last_demand,
+            s.received,
+        ]
+        if not self._features_by_row:
+            return np.concatenate(parts, axis=1).astype(np.float64)
+        # Many members: concatenating a few columns per member is one copy loop per member;
+        # filling X.T part by part is one long loop per column.
+        XT = np.empty((self._obs_map.shape[0], B))
+        o = 0
+        for part in parts:
+            w = part.shape[1]
+            XT[o : o + w] = part.T
+            o += w
+        return XT.T
 
     def global_state(self) -> np.ndarray:
         """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids."""

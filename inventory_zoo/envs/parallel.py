@@ -91,6 +91,10 @@ class SupplyChainParallelEnv(ParallelEnv):
         }
         self.state_space = spaces.Box(0.0, OBS_HIGH, (b.state_dim,), np.float32)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        # Fast path of step(): one supplier per agent, plain int actions (see _plain_orders).
+        self._agent_of_edge = [int(n) for n in spec.arrays["cust"]] if b.max_in == 1 else None
+        if self._agent_of_edge == list(range(len(self.possible_agents))):
+            self._agent_of_edge = []  # edge k is agent k's: the actions are the orders
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -122,33 +126,57 @@ class SupplyChainParallelEnv(ParallelEnv):
             {a: {} for a in self.agents},
         )
 
+    def _plain_orders(self, actions: Any) -> np.ndarray | None:
+        """The orders ``[1, E]`` of the common case, checked in Python: a dict with exactly the
+        agents' names, one supplier each, every action an ``int`` (or ``numpy.int64``) in
+        ``0..max_order``. ``None`` for anything else, which :meth:`step` checks the long way
+        (and reports)."""
+        if self._agent_of_edge is None or type(actions) is not dict or len(actions) != len(self.agents):
+            return None
+        try:
+            vals = [actions[a] for a in self.possible_agents]
+        except KeyError:
+            return None
+        top = self.batch.max_order
+        for v in vals:
+            if (type(v) is not int and type(v) is not np.int64) or v < 0 or v > top:
+                return None
+        if self._agent_of_edge:
+            vals = [vals[n] for n in self._agent_of_edge]
+        return np.array([vals], np.int64)
+
     def step(self, actions: dict[str, Any]):
         if not self.agents:
             raise RuntimeError("step() called with no live agents: call reset() first")
-        missing = [a for a in self.agents if a not in actions]
-        if missing:
-            raise ValueError(f"actions missing for agents {missing}")
-        unknown = [a for a in actions if a not in self._index]
-        if unknown:
-            raise ValueError(f"actions given for unknown agents {unknown}; agents are {self.possible_agents}")
-        try:
-            act = np.array([actions[a] for a in self.possible_agents])
-        except ValueError:
-            raise ValueError(f"actions must be integer order quantities, got {actions!r}") from None
-        if act.dtype == object or act.dtype.kind not in "iuf":
-            raise ValueError(f"actions must be integer order quantities, got {actions!r}")
-        if self._flat_actions and act.ndim == 1:
-            act = unflatten_actions(act, self.batch.max_in, self.batch.max_order)
-        act = act[None]
-        obs, rew, _ = self.batch.step(act)
+        orders = self._plain_orders(actions)
+        if orders is not None:
+            obs, rew, _ = self.batch.step_orders(orders)
+        else:
+            missing = [a for a in self.agents if a not in actions]
+            if missing:
+                raise ValueError(f"actions missing for agents {missing}")
+            unknown = [a for a in actions if a not in self._index]
+            if unknown:
+                raise ValueError(
+                    f"actions given for unknown agents {unknown}; agents are {self.possible_agents}"
+                )
+            try:
+                act = np.array([actions[a] for a in self.possible_agents])
+            except ValueError:
+                raise ValueError(f"actions must be integer order quantities, got {actions!r}") from None
+            if act.dtype == object or act.dtype.kind not in "iuf":
+                raise ValueError(f"actions must be integer order quantities, got {actions!r}")
+            if self._flat_actions and act.ndim == 1:
+                act = unflatten_actions(act, self.batch.max_in, self.batch.max_order)
+            act = act[None]
+            obs, rew, _ = self.batch.step(act)
         done = self.batch.state.t >= self.max_cycles
-        cost = self.batch.last.cost[0]
         agents = self.agents
-        observations = {a: obs[0, i] for i, a in enumerate(agents)}
-        rewards = {a: float(rew[0, i]) for i, a in enumerate(agents)}
+        observations = dict(zip(agents, obs[0], strict=True))
+        rewards = dict(zip(agents, rew[0].tolist(), strict=True))
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, done)
-        infos = {a: {"cost": float(cost[i])} for i, a in enumerate(agents)}
+        infos = {a: {"cost": c} for a, c in zip(agents, self.batch.last.cost[0].tolist(), strict=True)}
         if self.render_mode == "rgb_array":
             from inventory_zoo.render import record_period
 
