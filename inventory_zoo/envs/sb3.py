@@ -28,6 +28,11 @@ the ParallelEnv in :class:`TimeLimitInfo` before converting it::
 
     # the fast path, the same rows
     venv = SB3VecEnv.from_env(serial_v0.parallel_env(preset="liu2022"), num_envs=8)
+
+Also here: :class:`ContinuousOrders`, a vec-env wrapper that lets a Gaussian policy choose the
+orders (actions in ``[-1, 1]``, rounded to ``0..max_order``), and global observations for a
+centralised shared policy (``SB3VecEnv(..., global_state=True)`` and, on the SuperSuit path,
+:class:`WithGlobalState`). ``examples/train_ppo.py`` uses all of them; see ``docs/ppo.md``.
 """
 
 from __future__ import annotations
