@@ -1,0 +1,248 @@
+"""HAPPO (inventory_zoo.agents.happo): the factor by hand, GAE at truncation, a run that
+checkpoints and resumes to the same result, heterogeneous action spaces, and learning on a tiny
+instance. All on CPU, at sizes that keep the file well under a minute and a half."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from inventory_zoo import Constant, evaluate  # noqa: E402
+from inventory_zoo.agents import happo  # noqa: E402
+from inventory_zoo.policies import RandomPolicy  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: A two-stage chain with constant demand 3: the best policy orders 3 every period.
+TINY = dict(
+    num_stages=2,
+    lead_times=1,
+    demand=Constant(3),
+    holding_costs=1.0,
+    backorder_costs=(4.0, 1.0),
+    max_order=8,
+    initial_inventory=3,
+    max_cycles=20,
+)
+
+QUIET = dict(progress=False, final_table=False)
+
+
+def tiny_args(**kw) -> happo.Args:
+    base = dict(
+        env="serial_v0", preset=None, env_kwargs=TINY, reward_mix=1.0, num_envs=8, num_steps=10,
+        total_timesteps=4 * 80, eval_interval=2, eval_episodes=4, patience=0, device="cpu", seed=3, **QUIET,
+    )  # fmt: skip
+    base.update(kw)
+    return happo.Args(**base)
+
+
+def test_agents_package_imports_torch_lazily():
+    code = "import sys, inventory_zoo, inventory_zoo.agents; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
+def _logp_by_hand(actor: happo.Actor, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """log pi(a | o) from the raw logits, one softmax per action component, summed."""
+    with torch.no_grad():
+        logits, _ = actor.logits(obs)
+    total = torch.zeros(logits.shape[:-1])
+    start = 0
+    for j, n in enumerate(actor.nvec):
+        part = logits[..., start : start + n]
+        part = part - torch.logsumexp(part, -1, keepdim=True)
+        total += part.gather(-1, actions[..., j : j + 1]).squeeze(-1)
+        start += n
+    return total
+
+
+def test_factor_is_one_first_then_the_product_of_earlier_ratios():
+    torch.manual_seed(0)
+    L, C, D = 1, 6, 4
+    # Heterogeneous agents: Discrete(3), Discrete(5) and a two-supplier MultiDiscrete([2, 4]).
+    nvecs = [(3,), (5,), (2, 4)]
+    actors = [happo.Actor(D, nv, (8,), layer_norm=True) for nv in nvecs]
+    opts = [torch.optim.Adam(a.parameters(), lr=0.05) for a in actors]
+    obs = torch.randn(L, C, 3, D)
+    actions = torch.zeros(L, C, 3, 2, dtype=torch.int64)
+    for i, nv in enumerate(nvecs):
+        for j, n in enumerate(nv):
+            actions[..., i, j] = torch.randint(0, n, (L, C))
+    old = torch.stack([_logp_by_hand(a, obs[:, :, i], actions[:, :, i]) for i, a in enumerate(actors)], -1)
+    data = happo.ActorData(
+        obs=obs, actions=actions, logp=old, adv=torch.randn(L, C, 3), starts=torch.zeros(L, C)
+    )
+    args = happo.Args(update_epochs=3, num_minibatches=1, ent_coef=0.0, num_envs=1, num_steps=C)
+    order = [2, 0, 1]
+    stats, used = happo.update_actors(actors, opts, data, order, args, torch.Generator().manual_seed(0))
+
+    new = torch.stack([_logp_by_hand(a, obs[:, :, i], actions[:, :, i]) for i, a in enumerate(actors)], -1)
+    ratio = torch.exp(new - old)  # each agent's final ratio: it is not touched after its turn
+    assert not torch.allclose(ratio, torch.ones_like(ratio)), "the updates should move the policies"
+    torch.testing.assert_close(used[2], torch.ones(L, C))
+    torch.testing.assert_close(used[0], ratio[..., 2], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(used[1], ratio[..., 2] * ratio[..., 0], rtol=1e-5, atol=1e-6)
+    assert stats["factor"][2] == pytest.approx(1.0)
+    assert stats["factor"][1] == pytest.approx(float((ratio[..., 2] * ratio[..., 0]).mean()), rel=1e-5)
+
+
+def test_gae_bootstraps_the_final_state_at_truncation():
+    # Two steps; the episode is truncated after step 0 (final state worth 10), a new one starts.
+    gamma, lam = 0.9, 0.5
+    rewards = torch.tensor([1.0, 2.0])
+    values = torch.tensor([3.0, 4.0])
+    next_values = torch.tensor([10.0, 5.0])  # V(final state of episode 1), V(s_2)
+    dones = torch.tensor([1.0, 0.0])
+    adv, ret = happo.compute_gae(rewards, values, next_values, dones, torch.zeros(2), gamma, lam)
+    d1 = 2.0 + gamma * 5.0 - 4.0
+    d0 = 1.0 + gamma * 10.0 - 3.0  # bootstrapped, and not chained into the next episode
+    torch.testing.assert_close(adv, torch.tensor([d0, d1]))
+    torch.testing.assert_close(ret, adv + values)
+    # A termination (not used by inventory envs) would not bootstrap.
+    adv_t, _ = happo.compute_gae(rewards, values, next_values, dones, dones, gamma, lam)
+    assert adv_t[0] == pytest.approx(1.0 - 3.0)
+
+
+def _params(actors, critic):
+    return [p.detach().clone() for m in [*actors, critic] for p in m.parameters()]
+
+
+@pytest.mark.parametrize("policy", ["mlp", "gru"])
+def test_run_checkpoints_resumes_exactly_and_evaluates(tmp_path, policy):
+    kw = dict(policy=policy, chunk_length=5, checkpoint_interval=2, keep_checkpoints=5)
+    full = happo.train(tiny_args(run_dir=str(tmp_path / "full"), **kw))
+    assert full.iterations == 4 and full.global_step == 320
+    assert [h["iteration"] for h in full.history] == [2, 4]
+    assert (tmp_path / "full" / "checkpoints" / "iter_000002.pt").exists()
+    assert (tmp_path / "full" / "last.pt").exists() and (tmp_path / "full" / "best.pt").exists()
+    assert list((tmp_path / "full" / "tb").glob("events.out.tfevents.*"))
+
+    resumed = happo.train(
+        happo.Args(
+            resume=str(tmp_path / "full" / "checkpoints" / "iter_000002.pt"),
+            run_dir=str(tmp_path / "resumed"), total_timesteps=320, **QUIET,
+        )
+    )  # fmt: skip
+    assert resumed.iterations == 4
+    for a, b in zip(_params(full.actors, full.critic), _params(resumed.actors, resumed.critic), strict=True):
+        assert torch.equal(a, b)
+
+    def strip(h):
+        return [{k: v for k, v in e.items() if k != "time"} for e in h]
+
+    assert strip(resumed.history) == strip(full.history)
+    assert resumed.best_cost == full.best_cost
+
+    # The kept model, reloaded from disk, plays like the returned policy.
+    env = happo.make_env(tiny_args())
+    again = happo.load_policy(tmp_path / "full" / "best.pt")
+    r1, r2 = evaluate(env, full.policy, 4, 7), evaluate(env, again, 4, 7)
+    assert r1.cost_per_period == r2.cost_per_period
+    assert np.isfinite(r1.cost_per_period)
+
+
+def test_cpu_runs_repeat():
+    a = happo.train(tiny_args(total_timesteps=160, save=False, tensorboard=False))
+    b = happo.train(tiny_args(total_timesteps=160, save=False, tensorboard=False))
+    for x, y in zip(_params(a.actors, a.critic), _params(b.actors, b.critic), strict=True):
+        assert torch.equal(x, y)
+
+
+@pytest.mark.parametrize("action_type", ["multidiscrete", "discrete"])
+def test_multi_sourcing_network_runs(action_type):
+    pytest.importorskip("inventory_zoo.network_v0")
+    args = happo.Args(
+        env="network_v0", preset="liu2022_2x3", env_kwargs={"max_cycles": 10, "action_type": action_type},
+        num_envs=4, num_steps=10, total_timesteps=40, eval_interval=1, eval_episodes=2, device="cpu",
+        save=False, tensorboard=False, actor_input="global", action_head="ordinal", **QUIET,
+    )  # fmt: skip
+    res = happo.train(args)
+    expected = (5, 5) if action_type == "multidiscrete" else (25,)
+    assert all(a.nvec == expected for a in res.actors)
+    assert np.isfinite(res.best_cost)
+
+
+def test_bad_settings_name_the_argument():
+    with pytest.raises(ValueError, match="policy"):
+        happo.Args(policy="lstm")
+    with pytest.raises(ValueError, match="chunk_length"):
+        happo.Args(policy="gru", num_steps=12, chunk_length=5)
+    with pytest.raises(ValueError, match="device"):
+        happo.train(tiny_args(device="tpu"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_run():
+    res = happo.train(tiny_args(device="cuda", total_timesteps=160, save=False, tensorboard=False))
+    assert next(res.actors[0].parameters()).is_cuda
+
+
+def test_learns_a_tiny_instance_far_better_than_random():
+    args = tiny_args(
+        num_envs=32, num_steps=20, total_timesteps=32 * 20 * 25, eval_interval=5, eval_episodes=8, seed=0,
+        save=False, tensorboard=False,
+    )  # fmt: skip
+    res = happo.train(args)
+    env = happo.make_env(args)
+    random_cost = evaluate(env, RandomPolicy(0), 16, 100).cost_per_period
+    happo_cost = evaluate(env, res.policy, 16, 100).cost_per_period
+    assert happo_cost < 0.4 * random_cost, (happo_cost, random_cost)
+
+
+def _presets():
+    import importlib
+
+    from inventory_zoo.presets import PRESETS
+
+    out = []
+    for env, module in happo.ENV_MODULES.items():
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            continue
+        out += [pytest.param(env, p, id=f"{env}-{p}") for p in PRESETS.get(env, {})]
+    return out
+
+
+@pytest.mark.parametrize("env,preset", _presets())
+def test_every_preset_trains_and_evaluates(env, preset):
+    args = happo.Args(
+        env=env, preset=preset, num_envs=4, num_steps=10, total_timesteps=40, eval_interval=1, eval_episodes=2,
+        device="cpu", save=False, tensorboard=False, **QUIET,
+    )  # fmt: skip
+    res = happo.train(args)
+    assert res.global_step == 40 and np.isfinite(res.best_cost)
+
+
+def _example():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_happo", ROOT / "examples" / "train_happo.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("paper", [False, True])
+def test_example_script_flags(tmp_path, paper, capsys):
+    flags = [
+        "--env", "serial_v0", "--preset", "none", "--timesteps", "80", "--device", "cpu", "--seed", "0",
+        "--env-kwargs", '{"num_stages": 2, "max_cycles": 10, "max_order": 6}',
+        "--num-envs", "4", "--num-steps", "10", "--eval-episodes", "2", "--test-episodes", "4",
+        "--no-progress", "--run-dir", str(tmp_path / "run"),
+    ]  # fmt: skip
+    if paper:
+        flags = ["--paper", *flags, "--hidden-sizes", "16", "--chunk-length", "5"]
+    result = _example().main(flags)
+    out = capsys.readouterr().out
+    assert "best evaluation cost" in out and "base-stock" in out
+    assert result.global_step == 80 and (tmp_path / "run" / "best.pt").exists()
+    if paper:
+        assert all(a.recurrent and a.gru_layers == 2 for a in result.actors)
