@@ -39,7 +39,6 @@ __all__ = ["State", "Scenario", "StepOut", "draw_scenario", "reset", "step", "ch
 #: Up to this many batch members, numpy's per-call overhead dominates and some calls are
 #: cheaper in one form (``x.take(idx, 1)``), beyond it in another (``x[:, idx]``).
 SMALL_BATCH = 64
-_ZERO = np.int64(0)  # (a numpy scalar: cheaper for numpy to take than the int 0)
 
 
 @dataclass
@@ -220,13 +219,12 @@ def reset(spec: SupplyChain, scenario: Scenario) -> State:
     a = spec.arrays
     B = scenario.demand.shape[0]
     N, E = spec.num_nodes, spec.num_edges
-    pipe = np.zeros((B, E, a["L_max"]), np.int64)
-    for k, e in enumerate(spec.edges):
-        pipe[:, k, : a["init_slots"][k]] = e.initial_pipeline
-    opipe = np.zeros((B, E, a["D_max"]), np.int64)
-    for k, e in enumerate(spec.edges):
-        opipe[:, k, : e.order_delay] = e.initial_orders
-    on_hand = np.broadcast_to(a["init_inv"], (B, N)).copy()
+    pipe = np.empty((B, E, a["L_max"]), np.int64)
+    pipe[...] = a["init_pipe"]
+    opipe = np.empty((B, E, a["D_max"]), np.int64)
+    opipe[...] = a["init_opipe"]
+    on_hand = np.empty((B, N), np.int64)
+    on_hand[...] = a["init_inv"]
     return State(
         t=0,
         on_hand=on_hand,
@@ -353,7 +351,12 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     # 2. Arrivals.
     pipe = s.pipe
     arrived_e = pipe[..., 0].copy()
-    _advance(pipe)
+    if a["L_max"] > 1:
+        if pipe.flags.c_contiguous:
+            flat = pipe.reshape(-1)  # a view: one long overlapping copy, not one per row
+            flat[:-1] = flat[1:]  # (each edge's last slot is stale: overwritten below)
+        else:
+            pipe[..., :-1] = pipe[..., 1:]
     uniform = a["L_uniform"]
     if not uniform:
         pipe[..., -1] = 0
@@ -410,13 +413,15 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         lost = np.zeros((B, N), np.int64)
     # Of this period's demand, what was filled: what shipped beyond the old backlog (never more
     # than the demand: no node ships more than it owes).
-    filled = np.maximum(sold - s.backlog, _ZERO)
+    filled = sold - np.minimum(sold, s.backlog)
     s.owed = owed
     s.backlog = remaining
     if scenario.lead is not None:
         pipe[a["bidx"](B), a["eidx"], scenario.lead[:, t] - 1] += shipped_e
     elif uniform:
         pipe[..., -1] = shipped_e
+    elif pipe.flags.c_contiguous:  # (one index array instead of two)
+        pipe.reshape(B, -1)[:, a["L_flat"]] += shipped_e
     else:
         pipe[:, a["eidx"], a["L_slot"]] += shipped_e
     # (x[...] = x + y: the same in-place update as x += y, cheaper for numpy with a strided y)
@@ -439,12 +444,12 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         pipeline_cost = np.zeros((B, N))
     if a["any_order_cost"]:
         basis = orders if spec.order_cost_basis == "ordered" else shipped_e
-        order_e = basis * a["c"]
+        order_e = basis * _rows(a, "c", B)
         if spec.quantity_discounts:
             tier = np.searchsorted(a["qd_min"], basis, side="right") - 1
             mult = np.where(tier >= 0, a["qd_mult"][np.maximum(tier, 0)], 1.0)
             order_e = order_e * mult
-        order_e = order_e + a["K"] * (basis > 0)
+        order_e = order_e + _rows(a, "K", B) * (basis > 0)
         order_cost = order_e if serial else order_e @ a["cin"]
         cost += order_cost
     else:

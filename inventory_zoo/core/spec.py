@@ -315,6 +315,13 @@ class SupplyChain:
             np.int64,
         )
         a["init_slots"] = init_slots
+        # Every member's in-transit and order-delay slots at reset, [E, L_max] and [E, D_max].
+        init_pipe = np.zeros((E, a["L_max"]), np.int64)
+        init_opipe = np.zeros((E, a["D_max"]), np.int64)
+        for k, e in enumerate(self.edges):
+            init_pipe[k, : init_slots[k]] = e.initial_pipeline
+            init_opipe[k, : e.order_delay] = e.initial_orders
+        a["init_pipe"], a["init_opipe"] = init_pipe, init_opipe
         # Flags and index arrays that let the engine skip unused terms.
         a["no_delay"] = a["D"] == 0
         a["delayed"] = np.flatnonzero(a["D"] > 0)
@@ -322,6 +329,7 @@ class SupplyChain:
         a["ext_idx"] = np.flatnonzero(a["external"])
         a["eidx"] = np.arange(E)
         a["L_slot"] = a["L_fixed"] - 1
+        a["L_flat"] = a["eidx"] * a["L_max"] + a["L_slot"]  # the same slots in [E * L_max]
         a["bidx"] = _batch_index
         a["any_lost"] = bool(a["lost"].any())
         a["drop_edges"] = a["lost"][np.maximum(a["sup"], 0)] & ~a["external"]

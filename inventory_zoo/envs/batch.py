@@ -27,6 +27,7 @@ All fields are divided by ``obs_scale`` when observations are normalised.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -102,6 +103,9 @@ class SupplyChainBatch:
         self.obs_dim = self.base_obs_dim + (N if agent_id else 0)
         self.state_dim = N * self.base_obs_dim
         self._build_obs_map()
+        m = self.reward_mix
+        self._own_weight = np.full((batch_size, N), 1.0 - m)
+        self._team_weight = np.full((batch_size, 1), m / N)
 
         self.rngs: list[np.random.Generator] = [np.random.default_rng() for _ in range(batch_size)]
         self.rng = np.random.default_rng()
@@ -195,9 +199,10 @@ class SupplyChainBatch:
         self.last = engine.step(self.spec, self.state, orders, self.scenario)
         cost = self.last.cost
         if self.reward_mix:
-            m = self.reward_mix
-            team = np.add.reduce(cost, axis=1, keepdims=True) * (m / self.num_agents)
-            rewards = -((1.0 - m) * cost + team)
+            # -((1 - m) * cost + sum(cost) * (m / N)), the weights held as arrays of the
+            # operands' shapes (the same products, fewer numpy conversions).
+            team = np.add.reduce(cost, 1, keepdims=True) * self._team_weight
+            rewards = -(cost * self._own_weight + team)
         else:
             rewards = -cost
         return self.observe(), rewards, self.state.t >= self.max_cycles
@@ -246,6 +251,8 @@ class SupplyChainBatch:
         self._obs_map = M
         self._id_bias = np.eye(N, dtype=np.float32)
         self._features_by_row = self._rows_are_exact()
+        self._obs_sums = self._exact_sums()
+        self._has_opipe = a["D_max"] > 0
 
     def _rows_are_exact(self) -> bool:
         """Whether a large batch may build its features row by row (see :meth:`_features`).
@@ -263,34 +270,70 @@ class SupplyChainBatch:
         X = np.random.default_rng(0).integers(0, 10_000, (B, self._obs_map.shape[0])).astype(np.float64)
         return bool(np.array_equal(X @ self._obs_map, np.asfortranarray(X) @ self._obs_map))
 
-    def _features(self) -> np.ndarray:
-        """``X`` ``[B, F]`` float64: the state's counts side by side (the rows of the obs map)."""
+    def _exact_sums(self) -> tuple[np.ndarray, float | None] | None:
+        """For a large batch whose obs map is computed exactly, that map as sums of rows.
+
+        With raw units (a 0/1 map) or a power-of-two ``obs_scale``, every product and partial
+        sum of ``X @ M`` is an exact multiple of one power of two (the counts are integers), so
+        any order of the additions gives the same bits. Each column of ``M`` takes a few rows
+        of ``X``; gathering and adding them is then much cheaper than the dense product for a
+        large batch. Returns ``(rows [T, columns], weight)``, row ``F`` standing for zero, or
+        ``None`` (use the product).
+        """
+        scale = self.obs_scale
+        if self.batch_size <= engine.SMALL_BATCH or (scale is not None and math.frexp(scale)[0] != 0.5):
+            return None
+        nonzero = self._obs_map != 0
+        F, K = nonzero.shape
+        rows = np.full((max(1, int(nonzero.sum(0).max())), K), F, np.int64)
+        for j in range(K):
+            r = np.flatnonzero(nonzero[:, j])
+            rows[: r.size, j] = r
+        return rows, (None if scale is None else 1.0 / scale)
+
+    def _parts(self) -> list[np.ndarray]:
+        """The state's count arrays, ``[B, ...]`` each, in the order of the obs map's rows."""
         s = self.state
         B = self.batch_size
-        parts = [
-            s.on_hand,
-            s.backlog,
-            s.owed,
-            s.pipe.reshape(B, -1),
-            s.opipe.reshape(B, -1),
-            s.demand,
-            s.last_demand,
-            s.received,
-        ]
-        if not self._features_by_row:
-            return np.concatenate(parts, axis=1).astype(np.float64)
-        # Many members: concatenating a few columns per member is one copy loop per member;
-        # filling X.T part by part is one long loop per column.
-        XT = np.empty((self._obs_map.shape[0], B))
+        parts = [s.on_hand, s.backlog, s.owed, s.pipe.reshape(B, -1)]
+        if self._has_opipe:  # (else no columns)
+            parts.append(s.opipe.reshape(B, -1))
+        parts += [s.demand, s.last_demand, s.received]
+        return parts
+
+    def _features_t(self, zero_rows: int = 0) -> np.ndarray:
+        """``X.T`` ``[F + zero_rows, B]`` float64, the last ``zero_rows`` rows zero.
+
+        For many members: concatenating a few columns per member is one copy loop per
+        member; filling ``X.T`` part by part is one long loop per column.
+        """
+        F = self._obs_map.shape[0]
+        XT = np.empty((F + zero_rows, self.batch_size))
         o = 0
-        for part in parts:
+        for part in self._parts():
             w = part.shape[1]
             XT[o : o + w] = part.T
             o += w
-        return XT.T
+        XT[F:] = 0
+        return XT
+
+    def _features(self) -> np.ndarray:
+        """``X`` ``[B, F]`` float64: the state's counts side by side (the rows of the obs map)."""
+        if not self._features_by_row:
+            return np.concatenate(self._parts(), axis=1, dtype=np.float64)
+        return self._features_t().T
 
     def global_state(self) -> np.ndarray:
         """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids."""
+        if self._obs_sums is not None:  # the same values as the product below (see _exact_sums)
+            rows, weight = self._obs_sums
+            XT = self._features_t(zero_rows=1)
+            acc = XT[rows[0]]
+            for r in rows[1:]:
+                acc += XT[r]
+            if weight is not None:
+                acc *= weight
+            return acc.T.astype(np.float32, order="C")
         return (self._features() @ self._obs_map).astype(np.float32)
 
     def observe(self) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,14 @@ class SupplyChainParallelEnv(ParallelEnv):
         self._agent_of_edge = [int(n) for n in spec.arrays["cust"]] if b.max_in == 1 else None
         if self._agent_of_edge == list(range(len(self.possible_agents))):
             self._agent_of_edge = []  # edge k is agent k's: the actions are the orders
+        self._all_false = dict.fromkeys(self.possible_agents, False)
+        # A tuple of the agents' actions in agent order, in one call.
+        first = self.possible_agents[0]
+        self._actions_of = (
+            operator.itemgetter(*self.possible_agents)
+            if len(self.possible_agents) > 1
+            else lambda actions: (actions[first],)
+        )
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
@@ -134,7 +143,7 @@ class SupplyChainParallelEnv(ParallelEnv):
         if self._agent_of_edge is None or type(actions) is not dict or len(actions) != len(self.agents):
             return None
         try:
-            vals = [actions[a] for a in self.possible_agents]
+            vals = self._actions_of(actions)
         except KeyError:
             return None
         top = self.batch.max_order
@@ -143,7 +152,7 @@ class SupplyChainParallelEnv(ParallelEnv):
                 return None
         if self._agent_of_edge:
             vals = [vals[n] for n in self._agent_of_edge]
-        return np.array([vals], np.int64)
+        return np.array(vals, np.int64)[None]
 
     def step(self, actions: dict[str, Any]):
         if not self.agents:
@@ -172,11 +181,16 @@ class SupplyChainParallelEnv(ParallelEnv):
             obs, rew, _ = self.batch.step(act)
         done = self.batch.state.t >= self.max_cycles
         agents = self.agents
-        observations = dict(zip(agents, obs[0], strict=True))
-        rewards = dict(zip(agents, rew[0].tolist(), strict=True))
-        terminations = dict.fromkeys(agents, False)
-        truncations = dict.fromkeys(agents, done)
-        infos = {a: {"cost": c} for a, c in zip(agents, self.batch.last.cost[0].tolist(), strict=True)}
+        # (equal lengths by construction; strict=True would cost more than the rest of this)
+        observations = dict(zip(agents, obs[0], strict=False))
+        rewards = dict(zip(agents, rew.tolist()[0], strict=False))
+        if agents == self.possible_agents:  # (copying a dict is cheaper than building one)
+            terminations = self._all_false.copy()
+            truncations = self._all_false.copy() if not done else dict.fromkeys(agents, True)
+        else:
+            terminations = dict.fromkeys(agents, False)
+            truncations = dict.fromkeys(agents, done)
+        infos = {a: {"cost": c} for a, c in zip(agents, self.batch.last.cost.tolist()[0], strict=False)}
         if self.render_mode == "rgb_array":
             from inventory_zoo.render import record_period
 
