@@ -118,7 +118,7 @@ from inventory_zoo.core.leadtime import as_lead_time
 from inventory_zoo.core.spec import Edge, Node, SupplyChain
 from inventory_zoo.core.validation import check_bool, per_node
 from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
-from inventory_zoo.presets import preset_kwargs
+from inventory_zoo.presets import resolve_env_kwargs
 from inventory_zoo.serial_v0 import make_parallel
 
 __all__ = [
@@ -190,21 +190,7 @@ def resolve_kwargs(preset: str | None = None, **kwargs: Any) -> dict[str, Any]:
         TypeError: an unknown argument.
         ValueError: an unknown preset, or ``max_cycles`` and ``episode_length`` that disagree.
     """
-    if "episode_length" in kwargs:
-        el = kwargs.pop("episode_length")
-        if "max_cycles" in kwargs and kwargs["max_cycles"] != el:
-            raise ValueError(
-                f"max_cycles={kwargs['max_cycles']!r} and its alias episode_length={el!r} disagree"
-            )
-        kwargs["max_cycles"] = el
-    merged = preset_kwargs(NAME, preset, kwargs)
-    unknown = sorted(set(merged) - set(DEFAULTS))
-    if unknown:
-        raise TypeError(f"{NAME}: unknown argument(s) {unknown}; allowed: {sorted(DEFAULTS)}")
-    out = dict(DEFAULTS)
-    out.update(merged)
-    out["preset"] = preset
-    return out
+    return resolve_env_kwargs(NAME, DEFAULTS, preset, kwargs)
 
 
 def _lead_times(raw: Any) -> list:

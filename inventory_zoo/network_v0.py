@@ -92,7 +92,7 @@ from inventory_zoo.core.demand import DemandProcess
 from inventory_zoo.core.leadtime import LeadTime
 from inventory_zoo.core.spec import Edge, Node, SupplyChain
 from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
-from inventory_zoo.presets import preset_kwargs
+from inventory_zoo.presets import resolve_env_kwargs
 from inventory_zoo.serial_v0 import make_parallel
 
 __all__ = [
@@ -631,23 +631,11 @@ def resolve_kwargs(preset: str | None = None, **kwargs: Any) -> dict[str, Any]:
         TypeError: an unknown argument.
         ValueError: an unknown preset, or ``max_cycles`` and ``episode_length`` that disagree.
     """
-    if "episode_length" in kwargs:
-        el = kwargs.pop("episode_length")
-        if "max_cycles" in kwargs and kwargs["max_cycles"] != el:
-            raise ValueError(
-                f"max_cycles={kwargs['max_cycles']!r} and its alias episode_length={el!r} disagree"
-            )
-        kwargs["max_cycles"] = el
-    merged = preset_kwargs(NAME, preset, kwargs)
-    unknown = sorted(set(merged) - set(DEFAULTS))
-    if unknown:
-        raise TypeError(f"{NAME}: unknown argument(s) {unknown}; allowed: {sorted(DEFAULTS)}")
-    if preset is not None and ("nodes" in kwargs or "edges" in kwargs) and "network" not in kwargs:
-        merged.pop("network", None)  # the caller's nodes/edges replace the preset's network
-    out = dict(DEFAULTS)
-    out.update(merged)
-    out["preset"] = preset
-    return out
+    def drop_preset_network(merged: dict[str, Any]) -> None:
+        if preset is not None and ("nodes" in kwargs or "edges" in kwargs) and "network" not in kwargs:
+            merged.pop("network", None)  # the caller's nodes/edges replace the preset's network
+
+    return resolve_env_kwargs(NAME, DEFAULTS, preset, kwargs, drop_preset_network)
 
 
 def build_spec(cfg: dict[str, Any]) -> SupplyChain:

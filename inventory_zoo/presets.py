@@ -14,7 +14,7 @@ from typing import Any
 from inventory_zoo.core.demand import Merton, Normal, Poisson, Step, Uniform
 from inventory_zoo.core.spec import Edge, Node
 
-__all__ = ["PRESETS", "preset_kwargs", "register_preset"]
+__all__ = ["PRESETS", "preset_kwargs", "register_preset", "resolve_env_kwargs"]
 
 PRESETS: dict[str, dict[str, Callable[..., dict[str, Any]]]] = {}
 
@@ -47,6 +47,42 @@ def preset_kwargs(env: str, name: str | None, overrides: dict[str, Any]) -> dict
     kw = fn(**{k: v for k, v in overrides.items() if k in own})
     kw.update({k: v for k, v in overrides.items() if k not in own})
     return kw
+
+
+def resolve_env_kwargs(
+    env: str,
+    defaults: dict[str, Any],
+    preset: str | None,
+    kwargs: dict[str, Any],
+    adjust: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """An env's full argument set: ``defaults``, then the preset, then the caller's ``kwargs``.
+
+    ``episode_length`` is accepted as an alias of ``max_cycles``. ``adjust`` may edit the
+    preset-plus-caller arguments before they are laid over the defaults.
+
+    Raises:
+        TypeError: an unknown argument.
+        ValueError: an unknown preset, or ``max_cycles`` and ``episode_length`` that disagree.
+    """
+    kwargs = dict(kwargs)
+    if "episode_length" in kwargs:
+        el = kwargs.pop("episode_length")
+        if "max_cycles" in kwargs and kwargs["max_cycles"] != el:
+            raise ValueError(
+                f"max_cycles={kwargs['max_cycles']!r} and its alias episode_length={el!r} disagree"
+            )
+        kwargs["max_cycles"] = el
+    merged = preset_kwargs(env, preset, kwargs)
+    unknown = sorted(set(merged) - set(defaults))
+    if unknown:
+        raise TypeError(f"{env}: unknown argument(s) {unknown}; allowed: {sorted(defaults)}")
+    if adjust is not None:
+        adjust(merged)
+    out = dict(defaults)
+    out.update(merged)
+    out["preset"] = preset
+    return out
 
 
 @register_preset("serial_v0", "liu2022")
