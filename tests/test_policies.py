@@ -7,7 +7,7 @@ import pytest
 
 from inventory_zoo import Constant, evaluate, serial_v0
 from inventory_zoo.policies import BaseStock, EchelonBaseStock
-from inventory_zoo.policies.base_stock import echelon_position, installation_position
+from inventory_zoo.policies.base_stock import echelon_position, installation_position, orders_up_to
 
 
 def test_base_stock_orders_up_to_level_from_local_observation():
@@ -87,3 +87,17 @@ def test_evaluate_accepts_a_callable():
 
 def test_echelon_needs_a_serial_chain():
     assert EchelonBaseStock.needs_state
+
+
+def test_orders_up_to_matches_the_base_stock_policies():
+    env = serial_v0.parallel_env(preset="snyder_shen_6_1", max_cycles=40)
+    obs, _ = env.reset(seed=3)
+    for _ in range(15):
+        levels = np.array([[9.4, 6.0, 10.6]])  # rounded to (9, 6, 11)
+        local = BaseStock((9, 6, 11), sequential=False).act(None, env)
+        np.testing.assert_array_equal(orders_up_to(levels, env), local)
+        ech = EchelonBaseStock((9, 15, 26)).act(None, env)
+        np.testing.assert_array_equal(orders_up_to(np.array([[9, 15, 26]]), env, "echelon"), ech)
+        obs, *_ = env.step({a: int(q) for a, q in zip(env.possible_agents, ech[0], strict=True)})
+    with pytest.raises(ValueError, match="position must be"):
+        orders_up_to(levels, env, "local")

@@ -2,7 +2,13 @@
 model wrappers, the exact serial optimum and a simulation search for the best base-stock levels."""
 
 from inventory_zoo.policies.base import Policy
-from inventory_zoo.policies.base_stock import BaseStock, EchelonBaseStock
+from inventory_zoo.policies.base_stock import (
+    BaseStock,
+    EchelonBaseStock,
+    echelon_position,
+    installation_position,
+    orders_up_to,
+)
 from inventory_zoo.policies.clark_scarf import optimal_serial_base_stock
 from inventory_zoo.policies.search import SearchResult, search_base_stock
 from inventory_zoo.policies.simple import (
@@ -27,6 +33,9 @@ __all__ = [
     "SearchResult",
     "Sterman",
     "as_policy",
+    "echelon_position",
+    "installation_position",
     "optimal_serial_base_stock",
+    "orders_up_to",
     "search_base_stock",
 ]

@@ -14,7 +14,13 @@ import numpy as np
 from inventory_zoo.core.validation import per_node
 from inventory_zoo.policies.base import Policy
 
-__all__ = ["BaseStock", "EchelonBaseStock", "installation_position", "echelon_position"]
+__all__ = [
+    "BaseStock",
+    "EchelonBaseStock",
+    "installation_position",
+    "echelon_position",
+    "orders_up_to",
+]
 
 
 def _visible_demand(env: Any) -> np.ndarray:
@@ -65,6 +71,36 @@ def _first_supplier_orders(q: np.ndarray, env: Any) -> np.ndarray:
     out = np.zeros(q.shape + (b.max_in,), np.int64)
     out[..., 0] = q
     return out
+
+
+def orders_up_to(levels: np.ndarray, env: Any, position: str = "installation") -> np.ndarray:
+    """Actions that lift each agent's inventory position to ``levels``, all agents at once.
+
+    The order-up-to parameterisation of a learned policy: it chooses a level per agent and
+    period, and the order is ``clip(level - IP, 0, max_order)``. No agent sees its customers'
+    orders of the same period (unlike ``BaseStock(sequential=True)``).
+
+    Args:
+        levels: ``[B, N]`` levels (any real dtype; rounded to the nearest integer).
+        env: a ParallelEnv or VectorEnv of this library (reads its engine state).
+        position: ``"installation"`` (each agent's own position, in its observation) or
+            ``"echelon"`` (serial chains only; needs the full state).
+
+    Returns:
+        The env's actions, ``[B, N]`` (or ``[B, N, S]`` when some node has ``S > 1``
+        suppliers: everything from the first supplier), int64.
+
+    Raises:
+        ValueError: an unknown ``position``, or ``"echelon"`` on a non-serial env.
+    """
+    if position == "installation":
+        ip = installation_position(env)
+    elif position == "echelon":
+        ip = echelon_position(env)
+    else:
+        raise ValueError(f"position must be 'installation' or 'echelon', got {position!r}")
+    q = np.clip(np.rint(np.asarray(levels, np.float64)) - ip, 0, env.max_order).astype(np.int64)
+    return _first_supplier_orders(q, env)
 
 
 def _as_levels(levels: Any, n: int, name: str) -> np.ndarray:
