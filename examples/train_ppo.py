@@ -50,6 +50,13 @@ that look alike but differ in costs or lead times; ``--no-agent-id`` turns it of
 Actions: by default the policy is a Gaussian on ``[-1, 1]`` whose action ``a`` orders
 ``round((a + 1) / 2 * max_order)`` (:class:`~inventory_zoo.envs.sb3.ContinuousOrders`), with
 its initial mean at the mean demand; ``--actions discrete`` keeps the env's ``Discrete`` orders.
+``--actions order-up-to``: the same Gaussian chooses an order-up-to level
+``(a + 1) / 2 * max_level`` (``--max-level``) and the agent orders what lifts its inventory
+position (``--order-up-to-position``: its own, ``installation``, or its ``echelon``'s) to it
+(:class:`~inventory_zoo.envs.sb3.OrderUpToLevels` on the vector path,
+:class:`~inventory_zoo.envs.sb3.OrderUpToActions` on SuperSuit's); the initial mean level is the
+mean demand times (lead time + 1). The mapping is saved inside the model file
+(``model.action_mapping``), so evaluation applies it as in training.
 
 Defaults and how they were chosen: see ``docs/ppo.md`` (the settings were tuned by short
 sweeps on ``snyder_shen_6_1`` and ``liu2022`` and are the ones ``benchmarks/ppo.py`` runs).
@@ -78,8 +85,10 @@ from inventory_zoo.policies import (
     ConstantOrder,
     EchelonBaseStock,
     ModelPolicy,
+    Policy,
     RandomPolicy,
     optimal_serial_base_stock,
+    orders_up_to,
     search_base_stock,
 )
 
@@ -99,7 +108,22 @@ class Args:
     actions: str = field(
         default="continuous",
         metadata={
-            "help": "'continuous': Gaussian policy on [-1, 1] rounded to orders; 'discrete': categorical"
+            "help": "'continuous': Gaussian policy on [-1, 1] rounded to orders; 'order-up-to': the "
+            "Gaussian chooses an order-up-to level; 'discrete': categorical"
+        },
+    )
+    max_level: float | None = field(
+        default=None,
+        metadata={
+            "help": "order-up-to: the level of action 1 (action a -> level (a+1)/2 max_level); "
+            "'none': max_order x (longest lead time covered + 1)"
+        },
+    )
+    order_up_to_position: str = field(
+        default="installation",
+        metadata={
+            "help": "order-up-to: the position lifted to the level, 'installation' (the agent's own) "
+            "or 'echelon' (serial chains; reads the full state)"
         },
     )
     agent_id: bool = field(default=True, metadata={"help": "append a one-hot agent id to observations"})
@@ -135,7 +159,10 @@ class Args:
     ent_coef: float = field(default=0.0, metadata={"help": "entropy bonus"})
     start_at_demand: bool = field(
         default=True,
-        metadata={"help": "continuous actions: the untrained policy's mean order is the mean demand"},
+        metadata={
+            "help": "continuous actions: the untrained policy's mean order is the mean demand "
+            "(order-up-to: its mean level is the mean demand x (lead time + 1))"
+        },
     )
     log_std_init: float = field(
         default=-1.0, metadata={"help": "initial log std of the Gaussian policy (continuous actions)"}
@@ -207,6 +234,47 @@ def env_kwargs(args: Args, train: bool = True) -> dict[str, Any]:
     return kw
 
 
+ACTIONS = ("continuous", "order-up-to", "discrete")
+
+
+def check_action_args(args: Args, env=None) -> None:
+    """Exit with a message naming the option when the action settings are invalid (for ``env``)."""
+    from inventory_zoo.envs.sb3 import ORDER_UP_TO_POSITIONS
+
+    if args.actions not in ACTIONS:
+        raise SystemExit(f"--actions must be one of {', '.join(ACTIONS)}; got {args.actions!r}")
+    if args.actions != "order-up-to":
+        return
+    if args.order_up_to_position not in ORDER_UP_TO_POSITIONS:
+        raise SystemExit(
+            f"--order-up-to-position must be one of {', '.join(ORDER_UP_TO_POSITIONS)}; "
+            f"got {args.order_up_to_position!r}"
+        )
+    if args.max_level is not None and not (np.isfinite(args.max_level) and args.max_level > 0):
+        raise SystemExit(f"--max-level must be a positive number (or 'none'); got {args.max_level!r}")
+    if env is not None and args.order_up_to_position == "echelon" and not _unwrap(env).spec.arrays["serial_like"]:
+        raise SystemExit(
+            f"--order-up-to-position echelon needs a serial chain; {args.env}/{args.preset} is not one"
+        )
+
+
+def max_level(args: Args, env) -> float:
+    """``--max-level``, or its automatic value for ``env`` (``max_order x (lead time + 1)``)."""
+    from inventory_zoo.envs.sb3 import default_max_level
+
+    if args.max_level is not None:
+        return float(args.max_level)
+    return float(default_max_level(env, args.order_up_to_position))
+
+
+def action_mapping(args: Args, env) -> dict[str, Any]:
+    """What turns the policy's actions into orders; saved in the model (``model.action_mapping``)."""
+    out: dict[str, Any] = {"actions": args.actions}
+    if args.actions == "order-up-to":
+        out.update(max_level=max_level(args, env), position=args.order_up_to_position)
+    return out
+
+
 def training_reward_mix(env) -> float:
     """The default training reward mix: the team's cost (1.0) when some agent has no backorder
     cost (its own cost alone would teach it to hold nothing and starve its customers), else the
@@ -237,24 +305,40 @@ def make_vec_env(args: Args, num_envs: int | None = None):
     Both paths give the same rows, ``b * N + i`` for agent ``i`` of copy ``b``, and for the
     same seed the same transitions; the copies are reset once with the seed here, so that the
     reset SB3 makes when learning starts continues their seeded generators.
+
+    With ``--actions order-up-to`` the actions are levels already here (the SuperSuit path can
+    only map them inside the ParallelEnv); ``ContinuousOrders`` is added by :func:`train`.
     """
-    from inventory_zoo.envs.sb3 import SB3VecEnv, TimeLimitInfo, WithGlobalState
+    from inventory_zoo.envs.sb3 import (
+        BoolDones,
+        OrderUpToActions,
+        OrderUpToLevels,
+        SB3VecEnv,
+        TimeLimitInfo,
+        WithGlobalState,
+    )
 
     n = args.n_envs if num_envs is None else num_envs
+    levels = args.actions == "order-up-to"
     if args.vector:
         venv = SB3VecEnv.from_env(make_env(args, train=True), n, global_state=args.global_obs)
         venv.seed(args.seed)
+        if levels:
+            venv = OrderUpToLevels(venv, max_level(args, venv.vector_env), args.order_up_to_position)
         venv.reset()
         return venv
     import supersuit as ss
 
     par = make_env(args, train=True)
-    par = TimeLimitInfo(WithGlobalState(par) if args.global_obs else par)
+    par = WithGlobalState(par) if args.global_obs else par
+    if levels:
+        par = OrderUpToActions(par, max_level(args, par), args.order_up_to_position)
+    par = TimeLimitInfo(par)
     venv = ss.concat_vec_envs_v1(
         ss.pettingzoo_env_to_vec_env_v1(par), n, num_cpus=0, base_class="stable_baselines3"
     )
     venv.venv.reset(seed=args.seed)  # SuperSuit's SB3 wrapper cannot take a seed; its inner vec env can
-    return venv
+    return BoolDones(venv)  # SuperSuit's uint8 dones would misindex VecNormalize's returns
 
 
 # ---------------------------------------------------------------------------- model files
@@ -288,14 +372,54 @@ class GlobalObsModelPolicy(ModelPolicy):
         return super().act(full, env)
 
 
-def as_policy(model: Any, env, obs_transform=None, global_obs: bool = False) -> ModelPolicy:
-    """An SB3 model (discrete or continuous actions) as an inventory-zoo policy."""
+class OrderUpToPolicy(Policy):
+    """A policy whose actions in ``[-1, 1]`` are order-up-to levels, as the env's orders.
+
+    Applies the training mapping: level ``(a + 1) / 2 * max_level``, order
+    ``orders_up_to(level, env, position)`` (the :class:`~inventory_zoo.envs.sb3.OrderUpToLevels`
+    of training).
+
+    Args:
+        inner: the model's policy, returning actions ``[B, N, 1]``.
+        max_level: the level of action 1, in units of stock.
+        position: ``"installation"`` or ``"echelon"``.
+    """
+
+    def __init__(self, inner: Policy, max_level: float, position: str) -> None:
+        self.inner = inner
+        self.max_level = float(max_level)
+        self.position = position
+        self.needs_state = position == "echelon" or inner.needs_state
+
+    def reset(self, env: Any) -> None:
+        self.inner.reset(env)
+
+    def act(self, obs: np.ndarray, env: Any) -> np.ndarray:
+        from inventory_zoo.envs.sb3 import levels_from_continuous
+
+        levels = levels_from_continuous(self.inner.act(obs, env), self.max_level)  # [B, N]
+        return orders_up_to(levels, env, self.position)
+
+
+def as_policy(
+    model: Any, env, obs_transform=None, global_obs: bool = False, mapping: dict[str, Any] | None = None
+) -> Policy:
+    """An SB3 model as an inventory-zoo policy, with the action mapping it was trained with.
+
+    ``mapping``: ``{"actions": ...}`` as :func:`action_mapping` builds it (default: the one
+    saved in the model, else continuous orders for ``Box`` actions).
+    """
     from gymnasium import spaces
 
-    if isinstance(model.action_space, spaces.Box):
+    mapping = mapping or getattr(model, "action_mapping", None) or {}
+    levels = mapping.get("actions") == "order-up-to"
+    if isinstance(model.action_space, spaces.Box) and not levels:
         model = OrderModel(model, env)
     cls = GlobalObsModelPolicy if global_obs else ModelPolicy
-    return cls(model, deterministic=True, obs_transform=obs_transform)
+    pol = cls(model, deterministic=True, obs_transform=obs_transform)
+    if levels:
+        return OrderUpToPolicy(pol, mapping["max_level"], mapping["position"])
+    return pol
 
 
 def vecnormalize_path(model_path: Path) -> Path:
@@ -307,7 +431,7 @@ def vecnormalize_path(model_path: Path) -> Path:
     return model_path.with_name(stem + ".vecnormalize.pkl")
 
 
-def load_policy(model_path: Path, args: Args) -> ModelPolicy:
+def load_policy(model_path: Path, args: Args) -> Policy:
     """A saved model as an inventory-zoo policy, with its saved observation normalisation."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecNormalize
@@ -324,7 +448,12 @@ def load_policy(model_path: Path, args: Args) -> ModelPolicy:
         vn.training = False
         if vn.norm_obs:
             transform = vn.normalize_obs
-    return as_policy(model, make_env(args), transform, args.global_obs)
+    env = make_env(args)
+    mapping = getattr(model, "action_mapping", None)
+    if mapping is None and args.actions == "order-up-to":  # a model saved without its mapping
+        check_action_args(args, env)
+        mapping = action_mapping(args, env)
+    return as_policy(model, env, transform, args.global_obs, mapping)
 
 
 def _device(name: str) -> str:
@@ -400,7 +529,7 @@ def _curve_callback(args: Args, env, run_dir: Path, every: int):
         def score(self) -> None:
             vn = self.model.get_vec_normalize_env()
             transform = vn.normalize_obs if vn is not None and vn.norm_obs else None
-            policy = as_policy(self.model, env, transform, args.global_obs)
+            policy = as_policy(self.model, env, transform, args.global_obs, self.model.action_mapping)
             train_time = time.perf_counter() - self.t0
             rep = inventory_zoo.evaluate(
                 env,
@@ -452,8 +581,7 @@ def train(args: Args, run_dir: Path) -> dict[str, Any]:
     set_random_seed(args.seed)
     env = make_env(args)
     n_agents = len(env.possible_agents)
-    if args.actions not in ("continuous", "discrete"):
-        raise SystemExit(f"--actions must be 'continuous' or 'discrete', got {args.actions!r}")
+    check_action_args(args, env)
     with warnings.catch_warnings():
         # SuperSuit's SB3 wrapper does not answer get_attr("render_mode"); SB3 warns, harmlessly.
         warnings.filterwarnings("ignore", message="The `render_mode` attribute is not defined")
@@ -466,7 +594,7 @@ def train(args: Args, run_dir: Path) -> dict[str, Any]:
     curve = _curve_callback(args, env, run_dir, curve_every)
     arch = [int(x) for x in args.net_arch.split(",") if x.strip()]
     policy_kwargs: dict[str, Any] = {"net_arch": arch}
-    if args.actions == "continuous":
+    if args.actions != "discrete":
         policy_kwargs["log_std_init"] = args.log_std_init
     model = PPO(
         "MlpPolicy",
@@ -484,8 +612,11 @@ def train(args: Args, run_dir: Path) -> dict[str, Any]:
         device=_device(args.device),
         verbose=0,
     )
-    if args.actions == "continuous" and args.start_at_demand:
-        start_at_mean_demand(model, env)
+    # Saved with every model file (SB3 saves the model's attributes), so that evaluation and
+    # --eval-only apply the mapping the policy was trained with.
+    model.action_mapping = action_mapping(args, env)
+    if args.actions != "discrete" and args.start_at_demand:
+        start_at_mean_demand(model, env, model.action_mapping)
     rows = venv.num_envs
     checkpoints = CheckpointCallback(
         save_freq=max(args.checkpoint_every // rows, 1),
@@ -518,20 +649,31 @@ def train(args: Args, run_dir: Path) -> dict[str, Any]:
     return stats
 
 
-def start_at_mean_demand(model: Any, env) -> None:
+def start_at_mean_demand(model: Any, env, mapping: dict[str, Any] | None = None) -> None:
     """Set the bias of the Gaussian policy's mean so that every agent first orders the mean demand.
 
     The last layer of SB3's policy starts with tiny weights, so its output is its bias: 0,
     which is half of ``max_order`` after :class:`~inventory_zoo.envs.sb3.ContinuousOrders`, many
     times the demand in most envs. Stock then piles up for the first few hundred thousand steps.
     Starting at the mean demand per period (split over the suppliers) skips that phase.
+
+    With order-up-to levels (``mapping["actions"] == "order-up-to"``) the start is the level
+    ``mean demand x (lead time covered + 1)``, the stock that covers the mean demand over the
+    replenishment time and the period itself, averaged over the agents (one bias serves all).
     """
     import torch
 
+    from inventory_zoo.envs.sb3 import position_lead_times
+
     b = _unwrap(env).batch
-    q = _mean_demand(env) / b.max_in
+    if mapping is not None and mapping.get("actions") == "order-up-to":
+        lead = position_lead_times(env, mapping["position"])
+        level = float(np.mean(_mean_demand(env) * (lead + 1.0)))
+        bias = 2.0 * min(level, mapping["max_level"]) / mapping["max_level"] - 1.0
+    else:
+        bias = 2.0 * (_mean_demand(env) / b.max_in) / b.max_order - 1.0
     with torch.no_grad():
-        model.policy.action_net.bias.fill_(2.0 * q / b.max_order - 1.0)
+        model.policy.action_net.bias.fill_(bias)
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -699,9 +841,16 @@ def main(argv: list[str] | None = None) -> int:
                 # The env settings of the run; evaluation options come from this command line.
                 for k in ("env", "preset", "agent_id", "global_obs", "reward_mix", "scale_obs"):
                     setattr(args, k, saved[k])
+                # The action mapping lives in the model file; older models without it use these.
+                for k in ("actions", "max_level", "order_up_to_position"):
+                    if k in saved:
+                        setattr(args, k, saved[k])
                 break
         evaluate_models(args, {f"PPO {model.name}": model}, None)
         return 0
+    check_action_args(args)
+    if args.actions == "order-up-to" and args.max_level is None:  # config.json holds the value used
+        args.max_level = max_level(args, make_env(args))
     run_dir = run_dir_for(args)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(args), indent=2))

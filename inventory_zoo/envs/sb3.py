@@ -52,13 +52,21 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     ) from e
 
 from inventory_zoo.envs.vector import VectorEnv
+from inventory_zoo.policies.base_stock import orders_up_to
 
 __all__ = [
     "SB3VecEnv",
     "TimeLimitInfo",
     "WithGlobalState",
+    "BoolDones",
     "ContinuousOrders",
     "orders_from_continuous",
+    "OrderUpToLevels",
+    "OrderUpToActions",
+    "levels_from_continuous",
+    "position_lead_times",
+    "default_max_level",
+    "ORDER_UP_TO_POSITIONS",
     "TRUNCATED_KEY",
 ]
 
@@ -251,6 +259,145 @@ def orders_from_continuous(actions: np.ndarray, max_order: int, scalar: bool = T
     return q[..., 0] if scalar else q
 
 
+class BoolDones(VecEnvWrapper):
+    """Casts an SB3 vec env's ``dones`` to bool: put it around SuperSuit's vec env.
+
+    SuperSuit returns ``dones`` as uint8 0/1. SB3's ``VecNormalize`` resets the discounted
+    returns of finished rows with ``returns[dones] = 0``, which with integers indexes rows 0
+    and 1 instead: row 0's return is zeroed on every step and the reward scale drifts from the
+    one the same transitions give on the vector path.
+    """
+
+    def reset(self):
+        return self.venv.reset()
+
+    def step_wait(self):
+        obs, rewards, dones, infos = self.venv.step_wait()
+        return obs, rewards, np.asarray(dones, bool), infos
+
+
+#: The inventory positions an order-up-to level can refer to (see :func:`orders_up_to`).
+ORDER_UP_TO_POSITIONS = ("installation", "echelon")
+
+
+def levels_from_continuous(actions: np.ndarray, max_level: float) -> np.ndarray:
+    """Order-up-to levels ``(a + 1) / 2 * max_level`` of actions clipped to ``[-1, 1]``.
+
+    Args:
+        actions: ``[..., 1]`` policy actions (one per agent row).
+        max_level: the level of action 1, in units of stock.
+
+    Returns:
+        ``[...]`` float64 levels in ``[0, max_level]`` (rounded later by :func:`orders_up_to`).
+    """
+    a = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+    return ((a + 1.0) * (0.5 * float(max_level)))[..., 0]
+
+
+def position_lead_times(env: Any, position: str = "installation") -> np.ndarray:
+    """``[N]`` periods an order-up-to level of each agent has to cover, before the period's own.
+
+    ``"installation"``: the agent's own replenishment time (order delay + lead time of its
+    first supplier edge; the longest possible one where lead times are random).
+    ``"echelon"``: the sum of these over the stage and every stage below it (serial chains,
+    retailer first), the lead time an echelon level covers.
+    """
+    _check_position(position)
+    a = _unwrap_env(env).spec.arrays
+    lead = np.where(a["random_lt"], a["L_max"], a["L_fixed"]) + a["D"]  # per edge
+    per_node = np.array([float(lead[e[0]]) if len(e) else 0.0 for e in a["in_edges"]])
+    return np.cumsum(per_node) if position == "echelon" else per_node
+
+
+def default_max_level(env: Any, position: str = "installation") -> int:
+    """The level of action 1 when none is given: ``max_order * (longest covered lead time + 1)``.
+
+    An agent ordering ``max_order`` every period holds at most that much in its position, so
+    every sensible level is below it; a tighter bound would need the demand's distribution.
+    """
+    return int(_unwrap_env(env).max_order * (position_lead_times(env, position).max() + 1))
+
+
+def _check_position(position: str) -> None:
+    if position not in ORDER_UP_TO_POSITIONS:
+        raise ValueError(f"order-up-to position must be one of {ORDER_UP_TO_POSITIONS}, got {position!r}")
+
+
+def _unwrap_env(env: Any) -> Any:
+    """The library env (with ``spec``, ``engine_state``, ``max_order``) under wrappers."""
+    if isinstance(env, VectorEnv):
+        return env
+    return getattr(env, "unwrapped", env)
+
+
+def _check_levels_args(env: Any, max_level: float, position: str) -> None:
+    _check_position(position)
+    if not np.isfinite(max_level) or max_level <= 0:
+        raise ValueError(f"max_level must be a positive number, got {max_level!r}")
+    if position == "echelon" and not _unwrap_env(env).spec.arrays["serial_like"]:
+        raise ValueError("order-up-to position 'echelon' needs a serial chain (serial_v0 or a serial network)")
+
+
+class OrderUpToLevels(VecEnvWrapper):
+    """Continuous actions as order-up-to levels, on the vector path (:class:`SB3VecEnv`).
+
+    Row ``b * N + i`` chooses ``a`` in ``[-1, 1]``; agent ``i`` of copy ``b`` then orders what
+    lifts its inventory position to the level ``(a + 1) / 2 * max_level``:
+    ``clip(round(level) - IP, 0, max_order)`` (:func:`~inventory_zoo.policies.orders_up_to`,
+    everything from the first supplier). With a constant level per agent and
+    ``position="installation"`` this is ``BaseStock(levels, sequential=False)``; a policy
+    whose level depends on the observation is a state-dependent base-stock policy.
+
+    The positions are read from the vector env's engine state when the actions arrive, which
+    is the state the rows' last observations show (after an automatic reset, the new
+    episode's first state).
+
+    Args:
+        venv: an SB3 vec env whose innermost env is an :class:`SB3VecEnv` (wrappers that do
+            not change actions, such as ``VecMonitor``, may sit between).
+        max_level: the level of action 1, in units of stock (see :func:`default_max_level`).
+        position: ``"installation"`` (the agent's own position, in its observation) or
+            ``"echelon"`` (serial chains; stage ``i``'s echelon position reads stages
+            ``0..i``, the full state).
+
+    Raises:
+        TypeError: no :class:`SB3VecEnv` inside ``venv`` (use :class:`OrderUpToActions` on
+            SuperSuit's path).
+        ValueError: a bad ``max_level`` or ``position``.
+    """
+
+    def __init__(self, venv: VecEnv, max_level: float, position: str = "installation") -> None:
+        inner = venv
+        while not isinstance(inner, SB3VecEnv):
+            if not hasattr(inner, "venv"):
+                raise TypeError(
+                    "OrderUpToLevels needs an SB3VecEnv inside (the vector path); on SuperSuit's "
+                    "path wrap the ParallelEnv in OrderUpToActions instead"
+                )
+            inner = inner.venv
+        _check_levels_args(inner.vector_env, max_level, position)
+        self.adapter = inner
+        self.max_level = float(max_level)
+        self.position = position
+        super().__init__(venv, action_space=spaces.Box(-1.0, 1.0, (1,), np.float32))
+
+    def to_orders(self, actions: np.ndarray) -> np.ndarray:
+        """The env's actions ``[B * N]`` (``[B * N, S]``) for actions ``[B * N, 1]`` now."""
+        ad = self.adapter
+        levels = levels_from_continuous(actions, self.max_level).reshape(ad.num_copies, ad.num_agents)
+        q = orders_up_to(levels, ad.vector_env, self.position)
+        return q.reshape((ad.num_envs,) + q.shape[2:])
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self.venv.step_async(self.to_orders(actions))
+
+    def step_wait(self):
+        return self.venv.step_wait()
+
+    def reset(self):
+        return self.venv.reset()
+
+
 def _with_state_space(obs_space: spaces.Box, state_space: spaces.Box) -> spaces.Box:
     """The observation space of an agent's observation followed by the global state."""
     low = np.concatenate([obs_space.low, state_space.low]).astype(np.float32)
@@ -358,3 +505,43 @@ class WithGlobalState(_ParallelWrapper):
     def step(self, actions: dict[str, Any]):
         obs, rewards, terms, truncs, infos = self.env.step(actions)
         return self._extend(obs), rewards, terms, truncs, infos
+
+
+class OrderUpToActions(_ParallelWrapper):
+    """A ParallelEnv wrapper whose agents choose order-up-to levels: the SuperSuit-path twin of
+    :class:`OrderUpToLevels`.
+
+    Every agent's action is a ``Box(-1, 1, (1,))``; action ``a`` becomes the level
+    ``(a + 1) / 2 * max_level`` and the order ``clip(round(level) - IP, 0, max_order)`` of
+    :func:`~inventory_zoo.policies.orders_up_to`, computed from ``env.unwrapped``'s state.
+    Put it inside :class:`TimeLimitInfo` (either order works) and before SuperSuit's conversion.
+
+    Args:
+        env: a ParallelEnv of this library, possibly wrapped (:class:`WithGlobalState`...).
+        max_level: the level of action 1, in units of stock.
+        position: ``"installation"`` or ``"echelon"`` (serial chains).
+    """
+
+    def __init__(self, env: ParallelEnv, max_level: float, position: str = "installation") -> None:
+        super().__init__(env)
+        _check_levels_args(env, max_level, position)
+        self.max_level = float(max_level)
+        self.position = position
+        if hasattr(env, "state_space"):
+            self.state_space = env.state_space
+        # One space object per agent, built once (seeding lives in spaces).
+        self._spaces = {a: spaces.Box(-1.0, 1.0, (1,), np.float32) for a in self.possible_agents}
+
+    def action_space(self, agent: str):
+        return self._spaces[agent]
+
+    def to_orders(self, actions: dict[str, Any]) -> dict[str, Any]:
+        """The env's actions, by agent, for level actions ``{agent: [1]}`` now."""
+        agents = self.possible_agents
+        acts = np.stack([np.asarray(actions[a], np.float64).reshape(1) for a in agents])  # [N, 1]
+        levels = levels_from_continuous(acts, self.max_level)[None]  # [1, N]
+        q = orders_up_to(levels, self.env.unwrapped, self.position)[0]
+        return {a: (int(q[i]) if q.ndim == 1 else q[i]) for i, a in enumerate(agents) if a in actions}
+
+    def step(self, actions: dict[str, Any]):
+        return self.env.step(self.to_orders(actions))
