@@ -93,6 +93,8 @@ __all__ = [
     "compute_gae",
     "update_actors",
     "update_critic",
+    "flatten_parameters",
+    "ActorStack",
     "train",
     "load_policy",
     "baseline_table",
@@ -163,6 +165,19 @@ class Args:
     action_head: str = "categorical"
     """``categorical`` (a softmax over the order quantities, as the paper) or ``ordinal`` (a
     discretised Gaussian over them: nearby quantities share what is learned)"""
+    action_mode: str = "order"
+    """what an actor chooses: ``order`` (the order quantity: the env's own action) or ``level``
+    (an order-up-to level in ``0..max_level``; the env receives
+    ``inventory_zoo.policies.orders_up_to(levels, env, level_position)``, i.e.
+    ``clip(level - position, 0, max_order)``, all from the first supplier when there are several)"""
+    level_position: str = "installation"
+    """the inventory position a ``level`` action lifts: ``installation`` (the agent's own: on hand +
+    in transit + owed to it - what it owes; computable from its own observation) or ``echelon``
+    (serial chains only: the stage's echelon position sums stock over every stage downstream, so
+    the order needs the whole state; in the Clark-Scarf model a constant level per stage is then
+    optimal)"""
+    max_level: int | None = None
+    """highest level of a ``level`` action (``None``: ``max_order * (longest lead time + 1)``)"""
     obs_scale: float | None = None
     """observations and states are divided by this (``None``: 1 when the env normalises them,
     else its ``max_order``)"""
@@ -242,6 +257,9 @@ class Args:
             ("policy", self.policy in ("mlp", "gru"), "'mlp' or 'gru'"),
             ("actor_input", self.actor_input in ("local", "global"), "'local' or 'global'"),
             ("action_head", self.action_head in ("categorical", "ordinal"), "'categorical' or 'ordinal'"),
+            ("action_mode", self.action_mode in ("order", "level"), "'order' or 'level'"),
+            ("level_position", self.level_position in ("installation", "echelon"), "'installation' or 'echelon'"),
+            ("max_level", self.max_level is None or self.max_level >= 1, "None or >= 1"),
             ("num_envs", self.num_envs >= 1, ">= 1"),
             ("num_steps", self.num_steps >= 1, ">= 1"),
             ("total_timesteps", self.total_timesteps >= 1, ">= 1"),
@@ -403,7 +421,11 @@ class Actor(nn.Module):
             self.register_buffer(f"_grid{j}", torch.arange(n, dtype=torch.float32), persistent=False)
 
     def _head(self, y: torch.Tensor) -> torch.Tensor:
-        z = self.head(y)
+        return self._transform(self.head(y))
+
+    def _transform(self, z: torch.Tensor) -> torch.Tensor:
+        """Logits ``[..., sum(nvec)]`` from the head's raw output ``z [..., out]`` (the
+        identity for a categorical head)."""
         if self.head_type == "categorical":
             return z
         # Ordinal: a discretised Gaussian over 0..n-1 per component, logits -(k - mu)^2 / (2 sigma^2),
@@ -487,6 +509,82 @@ class Actor(nn.Module):
         else:
             logp = sum(p.gather(-1, a[..., j : j + 1]).squeeze(-1) for j, p in enumerate(lp))
         return a, logp  # type: ignore[return-value]
+
+
+class ActorStack:
+    """Feed-forward actors of one shape evaluated as one batched network.
+
+    The rollout needs every agent's action at every period. Evaluating ``N`` small MLPs one
+    after another costs ``N`` times the per-operation overhead, which dominates at these sizes;
+    here the weights are stacked along an agent axis and each layer is one ``torch.baddbmm``
+    over ``[N, M, in] x [N, in, out]``. The stack is a snapshot of the actors' weights (no
+    gradient flows through it): call :meth:`refresh` after they change.
+
+    Args:
+        actors: feed-forward :class:`Actor` s with the same observation size, action sizes,
+            head type and layer shapes (see :meth:`supports`).
+    """
+
+    def __init__(self, actors: Sequence[Actor]) -> None:
+        if not self.supports(actors):
+            raise ValueError("ActorStack needs feed-forward actors of one shape")
+        self.actors = list(actors)
+        self.refresh()
+
+    @staticmethod
+    def supports(actors: Sequence[Actor]) -> bool:
+        """Whether ``actors`` can be stacked: no GRU, and the same shapes everywhere."""
+        a0 = actors[0]
+
+        def shape(a: Actor) -> tuple[Any, ...]:
+            return (a.obs_dim, a.nvec, a.head_type, tuple(type(m) for m in a.base),
+                    tuple(tuple(p.shape) for p in a.parameters()))  # fmt: skip
+
+        return all(not a.recurrent and shape(a) == shape(a0) for a in actors)
+
+    @torch.no_grad()
+    def refresh(self) -> None:
+        """Copy the actors' current weights into the stack."""
+        acts = self.actors
+
+        def linear(j: int | None) -> tuple[str, torch.Tensor, torch.Tensor]:
+            mods = [a.head if j is None else a.base[j] for a in acts]
+            w = torch.stack([m.weight for m in mods]).transpose(1, 2).contiguous()  # [N, in, out]
+            return ("linear", w, torch.stack([m.bias for m in mods])[:, None])  # bias [N, 1, out]
+
+        self.layers: list[tuple[Any, ...]] = []
+        for j, m in enumerate(acts[0].base):
+            if isinstance(m, nn.Linear):
+                self.layers.append(linear(j))
+            elif isinstance(m, nn.ReLU):
+                self.layers.append(("relu",))
+            elif isinstance(m, nn.LayerNorm):
+                w = torch.stack([a.base[j].weight for a in acts])[:, None]
+                b = torch.stack([a.base[j].bias for a in acts])[:, None]
+                self.layers.append(("norm", w, b, m.eps))
+            else:  # pragma: no cover - _mlp builds only these
+                raise TypeError(f"unexpected layer {m}")
+        self.layers.append(linear(None))
+
+    @torch.no_grad()
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``[N, M, sum(nvec)]`` of observations ``x [N, M, obs_dim]`` (agent ``i``'s
+        rows go through actor ``i``)."""
+        for kind, *p in self.layers:
+            if kind == "linear":
+                x = torch.baddbmm(p[1], x, p[0])
+            elif kind == "relu":
+                x = torch.relu_(x)
+            else:
+                x = torch.addcmul(p[1], functional.layer_norm(x, x.shape[-1:], eps=p[2]), p[0])
+        return self.actors[0]._transform(x)
+
+    def sample(
+        self, x: torch.Tensor, generator: torch.Generator | None, greedy: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Actions ``[N, M, k]`` and their log-probabilities ``[N, M]`` for ``x [N, M, obs_dim]``."""
+        a, logp = self.actors[0].sample(self.logits(x), generator, greedy)
+        return a.view(*logp.shape, -1), logp
 
 
 class Critic(nn.Module):
@@ -602,6 +700,42 @@ class ActorData:
     h0: list[torch.Tensor] | None = None
 
 
+def flatten_parameters(module: nn.Module) -> nn.Parameter:
+    """Move ``module``'s parameters into one contiguous tensor and return it as one Parameter.
+
+    Every parameter becomes a view of the returned tensor, and its gradient a view of the
+    returned tensor's gradient buffer, so the module works as before while an optimiser built
+    on ``[flat]`` does one fused step over one tensor, and gradient zeroing and norm clipping
+    are one operation each. Why: these networks have ~10 small tensors each, and per-tensor
+    overhead made the optimiser step, zeroing and clipping a quarter of a minibatch step.
+    Gradients must then be zeroed in place (``zero_grad(set_to_none=False)``), never set to
+    ``None``.
+
+    Returns:
+        the flat parameter (``[P]``, ``P`` = number of weights) with ``.grad`` set to zeros.
+    """
+    params = list(module.parameters())
+    first = params[0]
+    flat = torch.zeros(sum(p.numel() for p in params), dtype=first.dtype, device=first.device)
+    grad = torch.zeros_like(flat)
+    o = 0
+    with torch.no_grad():
+        for p in params:
+            n = p.numel()
+            flat[o : o + n].copy_(p.reshape(-1))
+            p.data = flat[o : o + n].view_as(p)
+            p.grad = grad[o : o + n].view_as(p)
+            o += n
+    out = nn.Parameter(flat)  # shares flat's storage: the optimiser's in-place step moves the module
+    out.grad = grad
+    return out
+
+
+def _opt_params(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
+    """The tensors ``opt`` steps (the flat parameter, when there is one)."""
+    return [p for g in opt.param_groups for p in g["params"]]
+
+
 def _agent_logp(actor: Actor, data: ActorData, i: int, idx: torch.Tensor | None = None):
     obs, act, starts = data.obs[:, :, i], data.actions[:, :, i], data.starts
     h0 = data.h0[i] if data.h0 is not None else None
@@ -654,22 +788,34 @@ def update_actors(
         actor, opt = actors[i], optimizers[i]
         used[i] = factor.clone()
         stats["factor"][i] = float(factor.mean())
-        old_logp, a_i = data.logp[:, :, i], adv[:, :, i]
+        old_logp = data.logp[:, :, i]
+        # This agent's slices, contiguous once, and its old log-probability, advantage and factor
+        # side by side: a minibatch is then three row gathers instead of six strided ones.
+        obs_i = data.obs[:, :, i].contiguous()  # [L, C, obs_dim]
+        act_i = data.actions[:, :, i, : len(actor.nvec)].contiguous()  # [L, C, k]
+        h0_i = data.h0[i] if data.h0 is not None else None
+        side = torch.stack([old_logp, adv[:, :, i], factor], -1)  # [L, C, 3]
         losses, ents, norms = [], [], []
         for _ in range(args.update_epochs):
             perm = torch.randperm(C, generator=generator).to(device)
             for s in range(0, mb * args.num_minibatches, mb):
                 idx = perm[s : s + mb]
-                logp, ent = _agent_logp(actor, data, i, idx)
-                ratio = torch.exp(logp - old_logp[:, idx])
-                a, f = a_i[:, idx], factor[:, idx]
+                h0 = h0_i[:, idx] if h0_i is not None else None
+                starts = data.starts[:, idx] if h0_i is not None else None
+                logits, _ = actor.logits(obs_i[:, idx], h0, starts)
+                logp, ent = actor.log_prob_entropy(logits, act_i[:, idx])
+                sd = side[:, idx]
+                ratio = torch.exp(logp - sd[..., 0])
+                a, f = sd[..., 1], sd[..., 2]
                 surr = torch.min(ratio * a, ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef) * a)
                 policy_loss = -(f * surr).mean()
                 entropy = ent.mean()
-                opt.zero_grad(set_to_none=True)
+                # In place, not to None: with flat parameters (see flatten_parameters) the
+                # gradients are views of one buffer, which must stay.
+                opt.zero_grad(set_to_none=False)
                 (policy_loss - args.ent_coef * entropy).backward()
                 # Kept as tensors: float() here would wait for the GPU at every step.
-                norms.append(nn.utils.clip_grad_norm_(actor.parameters(), args.max_grad_norm))
+                norms.append(nn.utils.clip_grad_norm_(_opt_params(opt), args.max_grad_norm))
                 opt.step()
                 losses.append(policy_loss.detach())
                 ents.append(entropy.detach())
@@ -723,9 +869,9 @@ def update_critic(
                 v_clip = old[idx] + (v - old[idx]).clamp(-args.value_clip, args.value_clip)
                 loss = torch.max(loss, _huber(target[idx] - v_clip, args.huber_delta))
             loss = loss.mean()
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=False)
             loss.backward()
-            norms.append(nn.utils.clip_grad_norm_(critic.parameters(), args.max_grad_norm))
+            norms.append(nn.utils.clip_grad_norm_(_opt_params(optimizer), args.max_grad_norm))
             optimizer.step()
             losses.append(loss.detach())
     return {
@@ -740,6 +886,15 @@ class HAPPOPolicy(Policy):
 
     Greedy (the mode of every head) by default. Usable with :func:`inventory_zoo.evaluate`,
     ``compare`` and, through ``policy(observations, env)``, with a ParallelEnv's dicts.
+
+    Args:
+        actors: one per agent.
+        obs_scale: observations (or states) are divided by this.
+        greedy: play the mode of every head (else sample, from a generator seeded 0).
+        actor_input: ``local`` (each agent's observation) or ``global`` (``env.state()``).
+        action_mode: ``order`` (the actions are the orders) or ``level`` (they are order-up-to
+            levels, turned into orders by :func:`inventory_zoo.policies.orders_up_to`).
+        level_position: the position a level lifts (``installation`` or ``echelon``).
     """
 
     def __init__(
@@ -749,10 +904,16 @@ class HAPPOPolicy(Policy):
         device: torch.device | str = "cpu",
         greedy: bool = True,
         actor_input: str = "local",
+        action_mode: str = "order",
+        level_position: str = "installation",
     ) -> None:
         self.actors = list(actors)
         self.actor_input = actor_input
-        self.needs_state = actor_input == "global"
+        self.action_mode = action_mode
+        self.level_position = level_position
+        # Reads more than each agent's own observation: the global state, or echelon positions.
+        self.needs_state = actor_input == "global" or (action_mode == "level" and level_position == "echelon")
+        self._stack = ActorStack(self.actors) if ActorStack.supports(self.actors) else None
         self.obs_scale = float(obs_scale)
         self.device = torch.device(device)
         self.greedy = greedy
@@ -763,6 +924,8 @@ class HAPPOPolicy(Policy):
 
     def reset(self, env: Any) -> None:
         self._h = None
+        if self._stack is not None:
+            self._stack.refresh()  # the actors may have been trained since
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, env: Any) -> np.ndarray:
@@ -773,20 +936,41 @@ class HAPPOPolicy(Policy):
             x = torch.as_tensor(np.asarray(obs, np.float32), device=self.device)
         x = x / self.obs_scale
         B = x.shape[0]
-        if self._h is None or (self._h and self._h[0].shape[1] != B):
-            self._h = [a.initial_state(B, self.device) for a in self.actors]
-        out = torch.zeros(B, len(self.actors), self.k_max, dtype=torch.int64, device=self.device)
-        for i, actor in enumerate(self.actors):
-            logits, h = actor.logits(x[None, :, i], self._h[i] if actor.recurrent else None)
-            if actor.recurrent:
-                self._h[i] = h
-            a, _ = actor.sample(logits[0], self._gen, greedy=self.greedy)
-            out[:, i, : len(actor.nvec)] = a.view(B, -1)
-        res = out.cpu().numpy()
+        if self._stack is not None:
+            a, _ = self._stack.sample(x.transpose(0, 1), self._gen, greedy=self.greedy)
+            res = a.transpose(0, 1).cpu().numpy()  # [B, N, k]
+        else:
+            if self._h is None or (self._h and self._h[0].shape[1] != B):
+                self._h = [a.initial_state(B, self.device) for a in self.actors]
+            out = torch.zeros(B, len(self.actors), self.k_max, dtype=torch.int64, device=self.device)
+            for i, actor in enumerate(self.actors):
+                logits, h = actor.logits(x[None, :, i], self._h[i] if actor.recurrent else None)
+                if actor.recurrent:
+                    self._h[i] = h
+                a, _ = actor.sample(logits[0], self._gen, greedy=self.greedy)
+                out[:, i, : len(actor.nvec)] = a.view(B, -1)
+            res = out.cpu().numpy()
+        if self.action_mode == "level":
+            return _level_orders(res[:, :, 0], env, self.level_position)
         return res[:, :, 0] if self.k_max == 1 else res
 
 
 # ----------------------------------------------------------------------------------- helpers
+def _level_orders(levels: np.ndarray, env: Any, position: str) -> np.ndarray:
+    """The env's actions for order-up-to ``levels [B, N]`` (see :class:`Args` ``action_mode``)."""
+    from inventory_zoo.policies import orders_up_to
+
+    return orders_up_to(levels, env, position)
+
+
+def _max_level(args: Args, penv: Any) -> int:
+    """The highest level of a ``level`` action: ``args.max_level``, else
+    ``max_order * (longest lead time + 1)`` (room for a position covering the lead time)."""
+    if args.max_level is not None:
+        return int(args.max_level)
+    return int(penv.max_order) * (int(penv.spec.arrays["L_max"]) + 1)
+
+
 def make_env(args: Args):
     """The ParallelEnv of ``args`` (env module, preset, env kwargs, reward mix)."""
     if args.env not in ENV_MODULES:
@@ -813,6 +997,11 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _policy_kwargs(args: Args) -> dict[str, str]:
+    """The :class:`HAPPOPolicy` arguments that ``args`` decides."""
+    return dict(actor_input=args.actor_input, action_mode=args.action_mode, level_position=args.level_position)
+
+
 def _obs_scale(args: Args, penv: Any) -> float:
     if args.obs_scale is not None:
         return float(args.obs_scale)
@@ -825,7 +1014,14 @@ def _build(args: Args, penv: Any, device: torch.device):
         obs_dims = [int(penv.state_space.shape[0])] * len(agents)
     else:
         obs_dims = [int(penv.observation_space(a).shape[0]) for a in agents]
-    nvecs = [_action_nvec(penv.action_space(a)) for a in agents]
+    if args.action_mode == "level":
+        if args.level_position == "echelon" and not penv.spec.arrays["serial_like"]:
+            raise ValueError(
+                "Args.level_position='echelon' needs a serial chain (serial_v0, or a serial network_v0)"
+            )
+        nvecs = [(_max_level(args, penv) + 1,)] * len(agents)
+    else:
+        nvecs = [_action_nvec(penv.action_space(a)) for a in agents]
     gru = args.gru_layers if args.policy == "gru" else 0
     actors = [
         Actor(d, nv, args.hidden_sizes, args.layer_norm, gru, args.action_head).to(device)
@@ -898,7 +1094,7 @@ def load_policy(path: str | Path, device: str = "cpu") -> HAPPOPolicy:
     _, actors, _ = _build(args, penv, dev)
     for a, sd in zip(actors, ck["best_actors"] if "best_actors" in ck else ck["actors"], strict=True):
         a.load_state_dict(sd)
-    return HAPPOPolicy(actors, ck["obs_scale"], dev, actor_input=args.actor_input)
+    return HAPPOPolicy(actors, ck["obs_scale"], dev, **_policy_kwargs(args))
 
 
 def baseline_table(
@@ -1000,11 +1196,15 @@ def train(args: Args) -> TrainResult:
     N, B, T = len(agents), args.num_envs, args.num_steps
     k_max = max(len(a.nvec) for a in actors)
     scale = _obs_scale(args, penv)
-    # Fused Adam: one kernel per step instead of one per tensor (these networks are small).
+    # Fused Adam over one flat tensor per network: one kernel per step instead of one per tensor
+    # (these networks are small, and per-tensor overhead dominated the optimiser step).
     actor_opts = [
-        torch.optim.Adam(a.parameters(), lr=args.actor_lr, eps=args.adam_eps, fused=True) for a in actors
+        torch.optim.Adam([flatten_parameters(a)], lr=args.actor_lr, eps=args.adam_eps, fused=True)
+        for a in actors
     ]
-    critic_opt = torch.optim.Adam(critic.parameters(), lr=args.critic_lr, eps=args.adam_eps, fused=True)
+    critic_opt = torch.optim.Adam(
+        [flatten_parameters(critic)], lr=args.critic_lr, eps=args.adam_eps, fused=True
+    )
     value_norm = ValueNorm(N, args.value_norm_beta, args.value_norm).to(device)
     num_iterations = max(1, args.total_timesteps // args.batch_size)
     recurrent = args.policy == "gru"
@@ -1067,6 +1267,8 @@ def train(args: Args) -> TrainResult:
     # Rollout buffers, created on the device once.
     D, S = actors[0].obs_dim, int(penv.state_space.shape[0])
     global_input = args.actor_input == "global"
+    level_mode = args.action_mode == "level"
+    stack = ActorStack(actors) if ActorStack.supports(actors) else None
     obs_buf = torch.zeros(T, B, N, D, device=device)
     state_buf = torch.zeros(T + 1, B, S, device=device)
     act_buf = torch.zeros(T, B, N, k_max, dtype=torch.int64, device=device)
@@ -1125,6 +1327,8 @@ def train(args: Args) -> TrainResult:
 
         # ---------------------------------------------------------------- rollout
         t0 = time.perf_counter()
+        if stack is not None:
+            stack.refresh()  # the actors changed in the last update
         finished_cost: list[float] = []
         finished_reward: list[float] = []
         final_states.clear()
@@ -1135,17 +1339,27 @@ def train(args: Args) -> TrainResult:
                 obs_buf[t] = obs_t
                 st = to_dev(starts_np)
                 start_buf[t] = st
-                for i, actor in enumerate(actors):
-                    if recurrent:
-                        h_buf[i][t] = hidden[i]  # type: ignore[index]
-                        logits, hidden[i] = actor.logits(obs_t[None, :, i], hidden[i], st[None])
-                    else:
-                        logits, _ = actor.logits(obs_t[None, :, i])
-                    a, lp = actor.sample(logits[0], sample_gen)
-                    act_buf[t, :, i, : len(actor.nvec)] = a.view(B, -1)
-                    logp_buf[t, :, i] = lp
+                if stack is not None:
+                    # Every agent in one batched pass (same actions as one pass per actor).
+                    a, lp = stack.sample(obs_t.transpose(0, 1), sample_gen)  # [N, B, k], [N, B]
+                    act_buf[t] = a.transpose(0, 1)
+                    logp_buf[t] = lp.T
+                else:
+                    for i, actor in enumerate(actors):
+                        if recurrent:
+                            h_buf[i][t] = hidden[i]  # type: ignore[index]
+                            logits, hidden[i] = actor.logits(obs_t[None, :, i], hidden[i], st[None])
+                        else:
+                            logits, _ = actor.logits(obs_t[None, :, i])
+                        a, lp = actor.sample(logits[0], sample_gen)
+                        act_buf[t, :, i, : len(actor.nvec)] = a.view(B, -1)
+                        logp_buf[t, :, i] = lp
                 actions = act_buf[t].cpu().numpy()
-                obs_np, rew, term, trunc, info = venv.step(actions[:, :, 0] if k_max == 1 else actions)
+                if level_mode:
+                    env_actions = _level_orders(actions[:, :, 0], venv, args.level_position)
+                else:
+                    env_actions = actions[:, :, 0] if k_max == 1 else actions
+                obs_np, rew, term, trunc, info = venv.step(env_actions)
                 rew_buf[t] = to_dev(rew)
                 done = np.logical_or(term, trunc).any(1)
                 done_buf[t] = to_dev(done.astype(np.float32))
@@ -1239,7 +1453,7 @@ def train(args: Args) -> TrainResult:
                 a.eval()
             rep = evaluate(
                 eval_env,
-                HAPPOPolicy(actors, scale, device, actor_input=args.actor_input),
+                HAPPOPolicy(actors, scale, device, **_policy_kwargs(args)),
                 args.eval_episodes,
                 args.eval_seed,
             )
@@ -1287,7 +1501,7 @@ def train(args: Args) -> TrainResult:
     for a, sd in zip(best_actors, best["actors"], strict=True):
         a.load_state_dict(sd)
         a.eval()
-    policy = HAPPOPolicy(best_actors, scale, device, actor_input=args.actor_input)
+    policy = HAPPOPolicy(best_actors, scale, device, **_policy_kwargs(args))
     table = None
     if args.final_table:
         with warnings.catch_warnings():
