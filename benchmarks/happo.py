@@ -15,11 +15,12 @@ evaluation episodes, seeds 10000..) is evaluated on 100 fresh episodes (seeds 20
 Cases (targets of issue 7):
 
 - ``snyder_shen_6_1``: within 5% of the exact optimum 72.05; team reward (``reward_mix=1``), actors
-  on the global state, ordinal action heads, 64 envs x 50 steps in 4 minibatches (more updates
-  per sample than the defaults), learning rates decayed to 0 over the budget;
+  on the global state choosing order-up-to levels 0..40 of their own installation position
+  (``action_mode="level"``; ordinal heads), learning rates decayed to 0 over the budget;
 - ``liu2022``: below the best searched base-stock (the paper's claim), paper-like settings (local
-  observations, softmax heads, the preset's reward mix 0.5);
-- ``liu2022_2x3`` (needs network_v0): the same, on the 2x3 multi-sourcing network.
+  observations, softmax heads choosing order quantities, the preset's reward mix 0.5);
+- ``liu2022_2x3`` (needs network_v0): the same, on the 2x3 multi-sourcing network, with 256 envs
+  and 3 epochs per update (six actors to update one after another: fewer passes per sample).
 
 Throughput is env-steps (periods of one env copy, all agents acting) per second. It is measured
 twice: first on its own (``--repeats`` short runs per case with the case's settings, no
@@ -64,14 +65,14 @@ CASES: dict[str, dict[str, Any]] = {
         preset="snyder_shen_6_1",
         reward_mix=1.0,
         actor_input="global",
+        action_mode="level",
+        level_position="installation",
+        max_level=40,
         action_head="ordinal",
-        num_envs=64,
-        num_steps=50,
-        num_minibatches=4,
         anneal_lr=True,
     ),
     "liu2022": dict(env="serial_v0", preset="liu2022"),
-    "liu2022_2x3": dict(env="network_v0", preset="liu2022_2x3"),
+    "liu2022_2x3": dict(env="network_v0", preset="liu2022_2x3", num_envs=256, update_epochs=3),
 }
 
 TEST_EPISODES, TEST_SEED = 100, 20_000

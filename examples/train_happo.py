@@ -2,7 +2,8 @@
 
     python examples/train_happo.py --env serial_v0 --preset liu2022 --timesteps 2000000
     python examples/train_happo.py --env serial_v0 --preset snyder_shen_6_1 --reward-mix 1 \\
-        --actor-input global --action-head ordinal --time-limit 600
+        --actor-input global --action-mode level --max-level 40 --action-head ordinal \\
+        --anneal-lr --time-limit 480
     python examples/train_happo.py --env network_v0 --preset liu2022_2x3 --device cuda
     python examples/train_happo.py --paper --timesteps 200000        # Liu et al.'s settings
     python examples/train_happo.py --resume runs/happo/<run>          # continue a run

@@ -4,6 +4,7 @@ instance. All on CPU, at sizes that keep the file well under a minute and a half
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -114,9 +115,11 @@ def _params(actors, critic):
     return [p.detach().clone() for m in [*actors, critic] for p in m.parameters()]
 
 
-@pytest.mark.parametrize("policy", ["mlp", "gru"])
-def test_run_checkpoints_resumes_exactly_and_evaluates(tmp_path, policy):
-    kw = dict(policy=policy, chunk_length=5, checkpoint_interval=2, keep_checkpoints=5)
+@pytest.mark.parametrize("policy,action_mode", [("mlp", "order"), ("gru", "order"), ("mlp", "level")])
+def test_run_checkpoints_resumes_exactly_and_evaluates(tmp_path, policy, action_mode):
+    kw = dict(
+        policy=policy, chunk_length=5, checkpoint_interval=2, keep_checkpoints=5, action_mode=action_mode
+    )
     full = happo.train(tiny_args(run_dir=str(tmp_path / "full"), **kw))
     assert full.iterations == 4 and full.global_step == 320
     assert [h["iteration"] for h in full.history] == [2, 4]
@@ -146,6 +149,10 @@ def test_run_checkpoints_resumes_exactly_and_evaluates(tmp_path, policy):
     r1, r2 = evaluate(env, full.policy, 4, 7), evaluate(env, again, 4, 7)
     assert r1.cost_per_period == r2.cost_per_period
     assert np.isfinite(r1.cost_per_period)
+    if action_mode == "level":
+        # Levels 0..max_order * (lead time + 1) = 0..16 on TINY; the reloaded policy keeps the mode.
+        assert all(a.nvec == (17,) for a in full.actors)
+        assert again.action_mode == "level" and again.level_position == "installation"
 
 
 def test_cpu_runs_repeat():
@@ -169,6 +176,94 @@ def test_multi_sourcing_network_runs(action_type):
     assert np.isfinite(res.best_cost)
 
 
+@pytest.mark.parametrize(
+    "env_name,preset,position",
+    [("serial_v0", "snyder_shen_6_1", "installation"), ("serial_v0", "snyder_shen_6_1", "echelon"),
+     ("network_v0", "liu2022_2x3", "installation")],
+)  # fmt: skip
+def test_level_actions_are_the_orders_of_orders_up_to(env_name, preset, position):
+    if env_name == "network_v0":
+        pytest.importorskip("inventory_zoo.network_v0")
+    from inventory_zoo.envs.vector import VectorEnv
+    from inventory_zoo.policies import orders_up_to
+
+    args = happo.Args(env=env_name, preset=preset, action_mode="level", level_position=position, max_level=30,
+                      action_head="ordinal", actor_input="global", device="cpu")  # fmt: skip
+    penv = happo.make_env(args)
+    torch.manual_seed(0)
+    agents, actors, _ = happo._build(args, penv, torch.device("cpu"))
+    for a in actors:  # spread the levels out, so that orders and clipping both occur
+        torch.nn.init.normal_(a.head.weight, std=1.0)
+    policy = happo.HAPPOPolicy(actors, happo._obs_scale(args, penv), actor_input="global",
+                               action_mode="level", level_position=position, greedy=False)  # fmt: skip
+    assert policy.needs_state
+    # The same actors as an order-mode policy: their own outputs, i.e. the levels.
+    raw = happo.HAPPOPolicy(actors, policy.obs_scale, actor_input="global", greedy=False)
+    venv = VectorEnv(penv, 6, auto_reset=True)
+    obs, _ = venv.reset(seed=5)
+    nonzero = 0
+    for _ in range(8):
+        raw._gen.set_state(policy._gen.get_state())  # the same sampled levels
+        levels = raw.act(obs, venv)
+        levels = levels if levels.ndim == 2 else levels[:, :, 0]
+        orders = policy.act(obs, venv)
+        assert levels.shape == (6, len(agents)) and levels.max() <= 30
+        expected = orders_up_to(levels, venv, position)
+        assert orders.dtype == expected.dtype and np.array_equal(orders, expected)
+        nonzero += int((orders > 0).sum())
+        obs, *_ = venv.step(orders)
+    assert nonzero > 0
+
+
+def test_actor_stack_matches_the_actors_one_by_one():
+    torch.manual_seed(1)
+    for head, nvec in [("categorical", (7,)), ("ordinal", (5, 5))]:
+        actors = [happo.Actor(6, nvec, (16, 8), layer_norm=True, head=head) for _ in range(3)]
+        stack = happo.ActorStack(actors)
+        x = torch.randn(3, 11, 6)
+        with torch.no_grad():
+            one_by_one = torch.stack([a.logits(x[None, i])[0][0] for i, a in enumerate(actors)])
+        torch.testing.assert_close(stack.logits(x), one_by_one, rtol=1e-5, atol=1e-5)
+        a, logp = stack.sample(x, None, greedy=True)
+        assert a.shape == (3, 11, len(nvec)) and logp.shape == (3, 11)
+        # A snapshot: it keeps the old weights until refreshed.
+        with torch.no_grad():
+            actors[1].head.bias.add_(1.0)
+        torch.testing.assert_close(stack.logits(x)[1], one_by_one[1])
+        stack.refresh()
+        with torch.no_grad():
+            torch.testing.assert_close(
+                stack.logits(x)[1], actors[1].logits(x[None, 1])[0][0], rtol=1e-5, atol=1e-5
+            )
+    assert not happo.ActorStack.supports(
+        [happo.Actor(6, (7,), (16,), True), happo.Actor(5, (7,), (16,), True)]
+    )
+    assert not happo.ActorStack.supports([happo.Actor(6, (7,), (16,), True, gru_layers=1)])
+
+
+def test_flat_parameters_train_like_separate_ones():
+    torch.manual_seed(2)
+    a = happo.Actor(5, (4,), (8, 8), layer_norm=True)
+    b = happo.Actor(5, (4,), (8, 8), layer_norm=True)
+    b.load_state_dict(a.state_dict())
+    flat = happo.flatten_parameters(b)
+    assert flat.numel() == sum(p.numel() for p in a.parameters())
+    opt_a = torch.optim.Adam(a.parameters(), lr=0.01)
+    opt_b = torch.optim.Adam([flat], lr=0.01)
+    x = torch.randn(1, 16, 5)
+    for _ in range(3):
+        for m, o in ((a, opt_a), (b, opt_b)):
+            o.zero_grad(set_to_none=False)
+            m.logits(x)[0].pow(2).sum().backward()
+            torch.nn.utils.clip_grad_norm_(happo._opt_params(o), 0.5)
+            o.step()
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    # Loading a state dict writes into the flat tensor (the views stay views).
+    b.load_state_dict(happo.Actor(5, (4,), (8, 8), layer_norm=True).state_dict())
+    assert torch.equal(torch.cat([p.detach().reshape(-1) for p in b.parameters()]), flat.detach())
+
+
 def test_bad_settings_name_the_argument():
     with pytest.raises(ValueError, match="policy"):
         happo.Args(policy="lstm")
@@ -176,6 +271,14 @@ def test_bad_settings_name_the_argument():
         happo.Args(policy="gru", num_steps=12, chunk_length=5)
     with pytest.raises(ValueError, match="device"):
         happo.train(tiny_args(device="tpu"))
+    with pytest.raises(ValueError, match="action_mode"):
+        happo.Args(action_mode="quantity")
+    with pytest.raises(ValueError, match="level_position"):
+        happo.Args(level_position="local")
+    if importlib.util.find_spec("inventory_zoo.network_v0"):
+        with pytest.raises(ValueError, match="level_position"):
+            happo.train(happo.Args(env="network_v0", preset="liu2022_2x3", action_mode="level",
+                                   level_position="echelon", device="cpu", save=False, tensorboard=False, **QUIET))  # fmt: skip
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -258,7 +258,11 @@ class Args:
             ("actor_input", self.actor_input in ("local", "global"), "'local' or 'global'"),
             ("action_head", self.action_head in ("categorical", "ordinal"), "'categorical' or 'ordinal'"),
             ("action_mode", self.action_mode in ("order", "level"), "'order' or 'level'"),
-            ("level_position", self.level_position in ("installation", "echelon"), "'installation' or 'echelon'"),
+            (
+                "level_position",
+                self.level_position in ("installation", "echelon"),
+                "'installation' or 'echelon'",
+            ),
             ("max_level", self.max_level is None or self.max_level >= 1, "None or >= 1"),
             ("num_envs", self.num_envs >= 1, ">= 1"),
             ("num_steps", self.num_steps >= 1, ">= 1"),
@@ -999,7 +1003,9 @@ def _device(name: str) -> torch.device:
 
 def _policy_kwargs(args: Args) -> dict[str, str]:
     """The :class:`HAPPOPolicy` arguments that ``args`` decides."""
-    return dict(actor_input=args.actor_input, action_mode=args.action_mode, level_position=args.level_position)
+    return dict(
+        actor_input=args.actor_input, action_mode=args.action_mode, level_position=args.level_position
+    )
 
 
 def _obs_scale(args: Args, penv: Any) -> float:
@@ -1197,9 +1203,16 @@ def train(args: Args) -> TrainResult:
     k_max = max(len(a.nvec) for a in actors)
     scale = _obs_scale(args, penv)
     # Fused Adam over one flat tensor per network: one kernel per step instead of one per tensor
-    # (these networks are small, and per-tensor overhead dominated the optimiser step).
+    # (these networks are small, and per-tensor overhead dominated the optimiser step). Not for
+    # GRU actors: on CUDA, nn.GRU re-packs its weights into cuDNN's own buffer, which would cut
+    # them off from the flat tensor.
     actor_opts = [
-        torch.optim.Adam([flatten_parameters(a)], lr=args.actor_lr, eps=args.adam_eps, fused=True)
+        torch.optim.Adam(
+            list(a.parameters()) if a.recurrent else [flatten_parameters(a)],
+            lr=args.actor_lr,
+            eps=args.adam_eps,
+            fused=True,
+        )
         for a in actors
     ]
     critic_opt = torch.optim.Adam(
