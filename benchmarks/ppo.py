@@ -5,9 +5,13 @@ Measures, on this machine:
 1. throughput: env-steps (periods of one supply chain) per second while PPO trains with the
    example's default settings, on the SuperSuit path and on the vector-env path (validation
    time excluded), and the same for stepping the SB3 vec env alone with random actions;
-2. quality: PPO trained on the vector path with the example's defaults on ``snyder_shen_6_1``
-   (exact optimum known) and ``liu2022``, with the wall-clock time it took, evaluated with
+2. quality: PPO trained on the vector path with the example's defaults (order-up-to levels,
+   installation positions) on ``snyder_shen_6_1`` (exact optimum known; with local and with
+   global observations) and ``liu2022``, with the wall-clock time it took, evaluated with
    ``inventory_zoo.evaluate`` next to the base-stock baselines on the same episodes.
+
+The throughput's "vec env alone" column steps the env's own integer orders (random), without
+any action mapping; the PPO training columns use the example's defaults.
 
 Run from the repository root (needs the ``train`` and ``plot`` extras)::
 
@@ -52,7 +56,8 @@ tp = _example()
 
 def raw_step_rate(vector: bool, preset: str, n_envs: int, steps: int) -> float:
     """Env-steps per second of the SB3 vec env alone (random actions, no policy)."""
-    args = tp.Args(preset=preset, vector=vector, n_envs=n_envs)
+    # The env's own integer orders: the raw step, without the policy's action mapping.
+    args = tp.Args(preset=preset, vector=vector, n_envs=n_envs, actions="discrete")
     venv = tp.make_vec_env(args)
     rng = np.random.default_rng(0)
     n = venv.action_space.n

@@ -47,16 +47,17 @@ agent (the env's ``agent_id=True`` option), so the shared policy can act differe
 that look alike but differ in costs or lead times; ``--no-agent-id`` turns it off.
 ``--global-obs`` also appends the env's global state to every row (a centralised policy).
 
-Actions: by default the policy is a Gaussian on ``[-1, 1]`` whose action ``a`` orders
-``round((a + 1) / 2 * max_order)`` (:class:`~inventory_zoo.envs.sb3.ContinuousOrders`), with
-its initial mean at the mean demand; ``--actions discrete`` keeps the env's ``Discrete`` orders.
-``--actions order-up-to``: the same Gaussian chooses an order-up-to level
-``(a + 1) / 2 * max_level`` (``--max-level``) and the agent orders what lifts its inventory
-position (``--order-up-to-position``: its own, ``installation``, or its ``echelon``'s) to it
+Actions: by default (``--actions order-up-to``) the policy is a Gaussian on ``[-1, 1]`` whose
+action ``a`` is an order-up-to level ``(a + 1) / 2 * max_level`` (``--max-level``); the agent
+orders what lifts its inventory position (``--order-up-to-position``: its own,
+``installation``, or its ``echelon``'s) to it, ``clip(round(level) - IP, 0, max_order)``
 (:class:`~inventory_zoo.envs.sb3.OrderUpToLevels` on the vector path,
-:class:`~inventory_zoo.envs.sb3.OrderUpToActions` on SuperSuit's); the initial mean level is the
+:class:`~inventory_zoo.envs.sb3.OrderUpToActions` on SuperSuit's). The initial mean level is the
 mean demand times (lead time + 1). The mapping is saved inside the model file
-(``model.action_mapping``), so evaluation applies it as in training.
+(``model.action_mapping``), so validation, evaluation and ``--eval-only`` apply it as in
+training. ``--actions continuous``: the Gaussian's action orders
+``round((a + 1) / 2 * max_order)`` (:class:`~inventory_zoo.envs.sb3.ContinuousOrders`), its
+initial mean at the mean demand; ``--actions discrete`` keeps the env's ``Discrete`` orders.
 
 Defaults and how they were chosen: see ``docs/ppo.md`` (the settings were tuned by short
 sweeps on ``snyder_shen_6_1`` and ``liu2022`` and are the ones ``benchmarks/ppo.py`` runs).
@@ -106,10 +107,10 @@ class Args:
         default=False, metadata={"help": "use the library's vector env (fast) instead of SuperSuit"}
     )
     actions: str = field(
-        default="continuous",
+        default="order-up-to",
         metadata={
-            "help": "'continuous': Gaussian policy on [-1, 1] rounded to orders; 'order-up-to': the "
-            "Gaussian chooses an order-up-to level; 'discrete': categorical"
+            "help": "'order-up-to': a Gaussian policy on [-1, 1] chooses an order-up-to level; "
+            "'continuous': the Gaussian's action is rounded to the order; 'discrete': categorical"
         },
     )
     max_level: float | None = field(
@@ -164,8 +165,12 @@ class Args:
             "(order-up-to: its mean level is the mean demand x (lead time + 1))"
         },
     )
-    log_std_init: float = field(
-        default=-1.0, metadata={"help": "initial log std of the Gaussian policy (continuous actions)"}
+    log_std_init: float | None = field(
+        default=None,
+        metadata={
+            "help": "initial log std of the Gaussian policy; 'none': -2 with order-up-to levels, "
+            "-1 with continuous orders"
+        },
     )
     net_arch: str = field(default="64,64", metadata={"help": "hidden layer sizes of actor and critic"})
     norm_obs: bool = field(
@@ -273,6 +278,13 @@ def action_mapping(args: Args, env) -> dict[str, Any]:
     if args.actions == "order-up-to":
         out.update(max_level=max_level(args, env), position=args.order_up_to_position)
     return out
+
+
+def log_std_init(args: Args) -> float:
+    """``--log-std-init`` or its default for the action mode (see ``docs/ppo.md``)."""
+    if args.log_std_init is not None:
+        return float(args.log_std_init)
+    return -2.0 if args.actions == "order-up-to" else -1.0
 
 
 def training_reward_mix(env) -> float:
@@ -595,7 +607,7 @@ def train(args: Args, run_dir: Path) -> dict[str, Any]:
     arch = [int(x) for x in args.net_arch.split(",") if x.strip()]
     policy_kwargs: dict[str, Any] = {"net_arch": arch}
     if args.actions != "discrete":
-        policy_kwargs["log_std_init"] = args.log_std_init
+        policy_kwargs["log_std_init"] = log_std_init(args)
     model = PPO(
         "MlpPolicy",
         venv,

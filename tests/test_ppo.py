@@ -354,10 +354,11 @@ def _finish(proc):
 
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory):
-    """One tiny training run per path, both at once (shared by the tests below)."""
+    """One tiny training run per path, both at once (shared by the tests below); continuous
+    orders here, order-up-to levels (the default) in ``level_runs``."""
     tmp = tmp_path_factory.mktemp("ppo")
     procs = {
-        path: _start([*TINY, *extra, "--out", str(tmp / path)], tmp)
+        path: _start([*TINY, "--actions", "continuous", *extra, "--out", str(tmp / path)], tmp)
         for path, extra in (("supersuit", []), ("vector", ["--vector"]))
     }
     return {path: (tmp / path, _finish(proc)) for path, proc in procs.items()}
