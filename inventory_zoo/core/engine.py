@@ -355,6 +355,20 @@ def _zeros(a: dict, B: int, shape: tuple[int, ...] = (), dtype: type = np.float6
     return z
 
 
+def _pipe_views(s: State) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(pipe, flat, flat[:-1], flat[1:])`` views of a C-contiguous ``s.pipe`` (cached on the
+    state while its pipe is the same array), or ``None`` when the pipe is not contiguous."""
+    pipe = s.pipe
+    views = s.__dict__.get("_pipe_views")
+    if views is None or views[0] is not pipe:
+        if not pipe.flags.c_contiguous:
+            return None
+        flat = pipe.reshape(-1)
+        views = (pipe, flat, flat[:-1], flat[1:])
+        s.__dict__["_pipe_views"] = views
+    return views
+
+
 def _flat_slots(a: dict, B: int) -> np.ndarray:
     """``[B * E]`` flat indices into a C-ordered ``[B, E, L_max]`` pipe of the slot where each
     edge's shipment goes (fixed lead times; cached)."""
@@ -400,7 +414,7 @@ def _by_node(a: dict, edge_vals: np.ndarray, node_vals: np.ndarray) -> np.ndarra
     """``[B, N]``: each node's one claim (``C == 1``): its customers' entry of ``node_vals``
     at a node with customer demand, else the entry of ``edge_vals`` of its outbound edge."""
     x = _cols(edge_vals, a["out0"])
-    for n in a["demand_list"]:
+    for n in a["demand_list"]:  # (cheaper than np.where for the few demand nodes)
         x[..., n] = node_vals[..., n]
     return x
 
@@ -432,11 +446,13 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
 
     # 2. Arrivals.
     pipe = s.pipe
-    arrived_e = pipe[..., 0].copy()
+    views = _pipe_views(s)
+    arrived_e = pipe.take(0, 2)
     if a["L_max"] > 1:
-        if pipe.flags.c_contiguous:
-            flat = pipe.reshape(-1)  # a view: one long overlapping copy, not one per row
-            flat[:-1] = flat[1:]  # (each edge's last slot is stale: overwritten below)
+        if views is not None:
+            # One long overlapping copy over the flat pipe, not one per row. (Each edge's last
+            # slot is then stale: overwritten below.)
+            np.copyto(views[2], views[3])
         else:
             pipe[..., :-1] = pipe[..., 1:]
     uniform = a["L_uniform"]
@@ -460,7 +476,9 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         want = _by_node(a, claim_e, market)
         alloc = np.minimum(want, s.on_hand)
         s.on_hand -= alloc
-        shipped_e = np.where(_rows(a, "external", B), claim_e, _cols(alloc, a["sup0"]))
+        shipped_e = _cols(alloc, a["sup0"])
+        for k in a["ext_list"]:  # outside suppliers ship all they are asked for
+            shipped_e[..., k] = claim_e[..., k]
         sold = alloc * _rows(a, "demand_01", B)
     elif B <= SMALL_BATCH:
         # Claims in priority order: [B, N, C] gathered from [edges | customers | 0].
@@ -506,20 +524,23 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         pipe[a["bidx"](B), a["eidx"], scenario.lead[:, t] - 1] += shipped_e
     elif uniform:
         pipe[..., -1] = shipped_e
-    elif pipe.flags.c_contiguous:
+    elif views is not None:
         # Fixed lead times: the slot of each edge's new shipment is empty (nothing is sent
         # further out than its lead time, and the last slot was cleared above), so one
         # flat-index assignment places them all.
-        pipe.reshape(-1)[_flat_slots(a, B)] = shipped_e.reshape(-1)
+        views[1][_flat_slots(a, B)] = shipped_e.reshape(-1)
     else:
         pipe[:, a["eidx"], a["L_slot"]] += shipped_e
-    # (x[...] = x + y: the same in-place update as x += y, cheaper for numpy with a strided y)
     k = a["ext_sum"]
-    s.external_in[...] = s.external_in + (
-        shipped_e[..., k] if type(k) is int else np.add.reduce(shipped_e[:, k], 1)
-    )
+    ext = shipped_e[..., k] if type(k) is int else np.add.reduce(shipped_e[:, k], 1)
     k = a["demand_sum"]
-    s.delivered[...] = s.delivered + (sold[..., k] if type(k) is int else np.add.reduce(sold[:, k], 1))
+    out_units = sold[..., k] if type(k) is int else np.add.reduce(sold[:, k], 1)
+    if B <= SMALL_BATCH:
+        s.external_in += ext
+        s.delivered += out_units
+    else:  # (x[...] = x + y: the same update as x += y, cheaper for numpy with a strided y)
+        s.external_in[...] = s.external_in + ext
+        s.delivered[...] = s.delivered + out_units
 
     # 4. Costs.
     holding = s.on_hand.astype(np.float64) * _rows(a, "h", B)
