@@ -110,6 +110,9 @@ class Scenario:
     demand: np.ndarray
     lead: np.ndarray | None
     loss: np.ndarray | None
+    #: ``[T + 1, B, N]`` the demand laid out per node (0 at nodes without customers), read-only;
+    #: built by :func:`reset`, so that revealing a period's demand is one contiguous view.
+    by_node: np.ndarray | None = None
 
     @property
     def periods(self) -> int:
@@ -125,12 +128,15 @@ class StepOut:
         holding_cost, backlog_cost, pipeline_cost, order_cost: its parts (backlog_cost includes
             the lost-sales penalty).
         demand: customer demand due this period (revealed at the end of the last one).
-        filled: units of this period's customer demand shipped this period (fill rate).
         sold: units shipped to outside customers this period (backlog included).
         lost: units of demand or downstream orders lost this period (lost-sales nodes).
         arrived: units received this period.
         shipped: ``[B, E]`` units shipped on each edge.
         received: ``[B, E]`` orders that reached each supplier this period.
+        old_backlog: customer backlog at the start of the period.
+
+    Zero-valued parts a spec cannot have (lost sales without lost-sales nodes, costs with
+    zero rates) are shared read-only arrays.
     """
 
     cost: np.ndarray
@@ -139,12 +145,19 @@ class StepOut:
     pipeline_cost: np.ndarray
     order_cost: np.ndarray
     demand: np.ndarray
-    filled: np.ndarray
     sold: np.ndarray
     lost: np.ndarray
     arrived: np.ndarray
     shipped: np.ndarray
     received: np.ndarray
+    old_backlog: np.ndarray
+
+    @property
+    def filled(self) -> np.ndarray:
+        """``[B, N]`` units of this period's customer demand shipped this period (fill rate):
+        what shipped beyond the old backlog (never more than the demand, as no node ships more
+        than it owes). Computed when asked: most steps never read it."""
+        return self.sold - np.minimum(self.sold, self.old_backlog)
 
 
 def draw_scenario(
@@ -200,17 +213,14 @@ def draw_scenario(
     return Scenario(demand, lead, loss)
 
 
-def _reveal(spec: SupplyChain, scenario: Scenario, t: int) -> np.ndarray:
-    """``[B, N]`` customer demand of period ``t`` at every node."""
+def _demand_by_node(spec: SupplyChain, scenario: Scenario) -> np.ndarray:
+    """``[T + 1, B, N]`` read-only: ``scenario.demand`` laid out per node, period first."""
     a = spec.arrays
-    B = scenario.demand.shape[0]
-    d = np.zeros((B, a["N"]), np.int64)
-    nodes = a["demand_list"]
-    if B <= SMALL_BATCH and len(nodes) > 1:
-        d[:, a["demand_cols"]] = scenario.demand[:, t]
-    else:  # column by column: one long strided copy each
-        for j, n in enumerate(nodes):
-            d[..., n] = scenario.demand[..., t, j]
+    B, T1, _ = scenario.demand.shape
+    d = np.zeros((T1, B, a["N"]), np.int64)
+    for j, n in enumerate(a["demand_list"]):
+        d[..., n] = scenario.demand[..., j].T
+    d.flags.writeable = False
     return d
 
 
@@ -219,6 +229,8 @@ def reset(spec: SupplyChain, scenario: Scenario) -> State:
     a = spec.arrays
     B = scenario.demand.shape[0]
     N, E = spec.num_nodes, spec.num_edges
+    if scenario.by_node is None:
+        scenario.by_node = _demand_by_node(spec, scenario)
     pipe = np.empty((B, E, a["L_max"]), np.int64)
     pipe[...] = a["init_pipe"]
     opipe = np.empty((B, E, a["D_max"]), np.int64)
@@ -232,7 +244,7 @@ def reset(spec: SupplyChain, scenario: Scenario) -> State:
         owed=np.zeros((B, E), np.int64),
         pipe=pipe,
         opipe=opipe,
-        demand=_reveal(spec, scenario, 0),
+        demand=scenario.by_node[0],
         last_demand=np.zeros((B, N), np.int64),
         received=np.zeros((B, E), np.int64),
         ordered=np.zeros((B, E), np.int64),
@@ -262,6 +274,36 @@ def check_orders(spec: SupplyChain, orders: np.ndarray, max_order: np.ndarray | 
     if max_order is not None and o.size and np.any(o > max_order):
         raise ValueError(f"orders must be <= max_order ({max_order}), got {int(o.max())}")
     return o.astype(np.int64, copy=False)
+
+
+def _allocate_columns(
+    claims: list[np.ndarray], avail: np.ndarray, proportional: bool
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`_allocate` with the claims as ``C`` separate ``[B, N]`` columns.
+
+    The same integers (every step is exact integer arithmetic); for a large batch, where a
+    cumulative sum along a short last axis runs one tiny loop per member and node. Returns
+    the allocations (one ``[B, N]`` column per claim) and the stock left ``[B, N]``.
+    """
+    left = avail
+    if proportional:
+        total = claims[0]
+        for c in claims[1:]:
+            total = total + c
+        short = total > avail
+        safe = np.where(short, total, 1)
+        base = [np.where(short, c * avail // safe, c) for c in claims]
+        for b in base:
+            left = left - b
+        claims = [c - b for c, b in zip(claims, base, strict=True)]
+    alloc = []
+    for c in claims:  # priority order: each claim takes what it can of what is left
+        x = np.minimum(c, left)
+        left = left - x
+        alloc.append(x)
+    if proportional:
+        alloc = [x + b for x, b in zip(alloc, base, strict=True)]
+    return alloc, left
 
 
 def _allocate(claims: np.ndarray, avail: np.ndarray, proportional: bool) -> np.ndarray:
@@ -301,6 +343,60 @@ def _rows(a: dict, name: str, B: int) -> np.ndarray:
     return row
 
 
+def _zeros(a: dict, B: int, shape: tuple[int, ...] = (), dtype: type = np.float64) -> np.ndarray:
+    """A shared read-only ``[B, N, *shape]`` array of zeros (cached)."""
+    cache = a["tiled"]
+    key = ("zeros", B, shape, dtype)
+    z = cache.get(key)
+    if z is None:
+        z = np.zeros((B, a["N"]) + shape, dtype)
+        z.flags.writeable = False
+        cache[key] = z
+    return z
+
+
+def _pipe_views(s: State) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(pipe, flat, flat[:-1], flat[1:])`` views of a C-contiguous ``s.pipe`` (cached on the
+    state while its pipe is the same array), or ``None`` when the pipe is not contiguous."""
+    pipe = s.pipe
+    views = s.__dict__.get("_pipe_views")
+    if views is None or views[0] is not pipe:
+        if not pipe.flags.c_contiguous:
+            return None
+        flat = pipe.reshape(-1)
+        views = (pipe, flat, flat[:-1], flat[1:])
+        s.__dict__["_pipe_views"] = views
+    return views
+
+
+def _flat_slots(a: dict, B: int) -> np.ndarray:
+    """``[B * E]`` flat indices into a C-ordered ``[B, E, L_max]`` pipe of the slot where each
+    edge's shipment goes (fixed lead times; cached)."""
+    cache = a["tiled"]
+    key = ("flat_slots", B)
+    idx = cache.get(key)
+    if idx is None:
+        E, L = a["E"], a["L_max"]
+        idx = (np.arange(B)[:, None] * (E * L) + a["L_flat"]).reshape(-1)
+        cache[key] = idx
+    return idx
+
+
+def incidence(x: np.ndarray, a: dict, name: str) -> np.ndarray:
+    """``x @ a[name]`` for ``[B, E]`` counts and an ``[E, N]`` 0/1 incidence matrix.
+
+    numpy multiplies integer matrices with its own loops; beyond a small batch, a float64
+    product through BLAS is several times faster and exact (counts far below 2**53).
+    """
+    if x.shape[0] <= SMALL_BATCH:
+        return x @ a[name]
+    key = (name, "float")
+    m = a["tiled"].get(key)
+    if m is None:
+        m = a["tiled"][key] = a[name].astype(np.float64)
+    return (x.astype(np.float64) @ m).astype(np.int64)
+
+
 def _advance(buf: np.ndarray) -> None:
     """Shift ``buf`` one slot toward slot 0 along its last axis, in place.
 
@@ -318,7 +414,7 @@ def _by_node(a: dict, edge_vals: np.ndarray, node_vals: np.ndarray) -> np.ndarra
     """``[B, N]``: each node's one claim (``C == 1``): its customers' entry of ``node_vals``
     at a node with customer demand, else the entry of ``edge_vals`` of its outbound edge."""
     x = _cols(edge_vals, a["out0"])
-    for n in a["demand_list"]:
+    for n in a["demand_list"]:  # (cheaper than np.where for the few demand nodes)
         x[..., n] = node_vals[..., n]
     return x
 
@@ -350,11 +446,13 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
 
     # 2. Arrivals.
     pipe = s.pipe
-    arrived_e = pipe[..., 0].copy()
+    views = _pipe_views(s)
+    arrived_e = pipe.take(0, 2)
     if a["L_max"] > 1:
-        if pipe.flags.c_contiguous:
-            flat = pipe.reshape(-1)  # a view: one long overlapping copy, not one per row
-            flat[:-1] = flat[1:]  # (each edge's last slot is stale: overwritten below)
+        if views is not None:
+            # One long overlapping copy over the flat pipe, not one per row. (Each edge's last
+            # slot is then stale: overwritten below.)
+            np.copyto(views[2], views[3])
         else:
             pipe[..., :-1] = pipe[..., 1:]
     uniform = a["L_uniform"]
@@ -364,7 +462,7 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         lost_transit = arrived_e * scenario.loss[:, t] // 100
         arrived_e -= lost_transit
         s.transit_lost += np.add.reduce(lost_transit, 1)
-    arrived = arrived_e if serial else arrived_e @ a["cin"]
+    arrived = arrived_e if serial else incidence(arrived_e, a, "cin")
     s.on_hand += arrived
 
     # 3. Shipping: each node fills what it owes (its customers' backlog plus the demand revealed
@@ -379,26 +477,34 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         alloc = np.minimum(want, s.on_hand)
         s.on_hand -= alloc
         shipped_e = _cols(alloc, a["sup0"])
-        for k in a["ext_list"]:
+        for k in a["ext_list"]:  # outside suppliers ship all they are asked for
             shipped_e[..., k] = claim_e[..., k]
         sold = alloc * _rows(a, "demand_01", B)
-    else:
+    elif B <= SMALL_BATCH:
         # Claims in priority order: [B, N, C] gathered from [edges | customers | 0].
         flat = np.concatenate([claim_e, market, np.zeros((B, 1), np.int64)], axis=1)
         alloc = _allocate(_cols(flat, a["claim_idx"]), s.on_hand, spec.allocation == "proportional")
         s.on_hand -= np.add.reduce(alloc, 2)
         flat_ship = np.zeros(flat.shape, np.int64)
         flat_ship[:, a["ship_cols"]] = alloc[:, a["claim_valid"]]
-        shipped_e = flat_ship[:, :E]
-        for k in a["ext_list"]:
-            shipped_e[..., k] = claim_e[..., k]
+        shipped_e = np.where(_rows(a, "external", B), claim_e, flat_ship[:, :E])
+        sold = flat_ship[:, E : E + N]
+    else:
+        # The same allocation one claim column at a time (see _allocate_columns).
+        flat = np.concatenate([claim_e, market, np.zeros((B, 1), np.int64)], axis=1)
+        cols = [flat[:, k] for k in a["claim_cols"]]
+        alloc_cols, s.on_hand = _allocate_columns(cols, s.on_hand, spec.allocation == "proportional")
+        flat_ship = np.zeros(flat.shape, np.int64)
+        for x, (nodes, dest) in zip(alloc_cols, a["claim_dest"], strict=True):
+            flat_ship[:, dest] = x[:, nodes]
+        shipped_e = np.where(_rows(a, "external", B), claim_e, flat_ship[:, :E])
         sold = flat_ship[:, E : E + N]
     owed = due - shipped_e
     remaining = market - sold
     # unmet: what each node has left unfilled, its customers' backlog plus what it owes
     # downstream (at a lost-sales node: what it loses).
     if a["C"] > 1:
-        unmet = remaining + owed @ a["sout"]
+        unmet = remaining + incidence(owed, a, "sout")
     elif a["capped"]:
         unmet = _by_node(a, owed, remaining)
     else:
@@ -410,27 +516,31 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         if a["any_drop"]:
             owed = np.where(_rows(a, "drop_edges", B), 0, owed)
     else:
-        lost = np.zeros((B, N), np.int64)
-    # Of this period's demand, what was filled: what shipped beyond the old backlog (never more
-    # than the demand: no node ships more than it owes).
-    filled = sold - np.minimum(sold, s.backlog)
+        lost = _zeros(a, B, dtype=np.int64)
+    old_backlog = s.backlog
     s.owed = owed
     s.backlog = remaining
     if scenario.lead is not None:
         pipe[a["bidx"](B), a["eidx"], scenario.lead[:, t] - 1] += shipped_e
     elif uniform:
         pipe[..., -1] = shipped_e
-    elif pipe.flags.c_contiguous:  # (one index array instead of two)
-        pipe.reshape(B, -1)[:, a["L_flat"]] += shipped_e
+    elif views is not None:
+        # Fixed lead times: the slot of each edge's new shipment is empty (nothing is sent
+        # further out than its lead time, and the last slot was cleared above), so one
+        # flat-index assignment places them all.
+        views[1][_flat_slots(a, B)] = shipped_e.reshape(-1)
     else:
         pipe[:, a["eidx"], a["L_slot"]] += shipped_e
-    # (x[...] = x + y: the same in-place update as x += y, cheaper for numpy with a strided y)
     k = a["ext_sum"]
-    s.external_in[...] = s.external_in + (
-        shipped_e[..., k] if type(k) is int else np.add.reduce(shipped_e[:, k], 1)
-    )
+    ext = shipped_e[..., k] if type(k) is int else np.add.reduce(shipped_e[:, k], 1)
     k = a["demand_sum"]
-    s.delivered[...] = s.delivered + (sold[..., k] if type(k) is int else np.add.reduce(sold[:, k], 1))
+    out_units = sold[..., k] if type(k) is int else np.add.reduce(sold[:, k], 1)
+    if B <= SMALL_BATCH:
+        s.external_in += ext
+        s.delivered += out_units
+    else:  # (x[...] = x + y: the same update as x += y, cheaper for numpy with a strided y)
+        s.external_in[...] = s.external_in + ext
+        s.delivered[...] = s.delivered + out_units
 
     # 4. Costs.
     holding = s.on_hand.astype(np.float64) * _rows(a, "h", B)
@@ -441,7 +551,7 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         pipeline_cost = pipe_e if serial else pipe_e @ a["cin"]
         cost += pipeline_cost
     else:
-        pipeline_cost = np.zeros((B, N))
+        pipeline_cost = _zeros(a, B)
     if a["any_order_cost"]:
         basis = orders if spec.order_cost_basis == "ordered" else shipped_e
         order_e = basis * _rows(a, "c", B)
@@ -449,11 +559,12 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
             tier = np.searchsorted(a["qd_min"], basis, side="right") - 1
             mult = np.where(tier >= 0, a["qd_mult"][np.maximum(tier, 0)], 1.0)
             order_e = order_e * mult
-        order_e = order_e + _rows(a, "K", B) * (basis > 0)
+        if a["any_fixed_cost"]:
+            order_e = order_e + _rows(a, "K", B) * (basis > 0)
         order_cost = order_e if serial else order_e @ a["cin"]
         cost += order_cost
     else:
-        order_cost = np.zeros((B, N))
+        order_cost = _zeros(a, B)
 
     # Positional (in field order): measurably cheaper than keywords at this call rate.
     out = StepOut(
@@ -463,18 +574,18 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         pipeline_cost,  # pipeline_cost
         order_cost,  # order_cost
         s.demand,  # demand
-        filled,  # filled
         sold,  # sold
         lost,  # lost
         arrived,  # arrived
         shipped_e,  # shipped
         incoming,  # received
+        old_backlog,  # old_backlog
     )
 
     # 5. The next period's demand is revealed.
     s.t = t + 1
     s.last_demand = s.demand
-    s.demand = _reveal(spec, scenario, t + 1)
+    s.demand = scenario.by_node[t + 1]
     s.received = incoming
     s.ordered = orders
     return out

@@ -351,6 +351,13 @@ class SupplyChain:
         a["ext_sum"] = a["ext_list"][0] if len(a["ext_list"]) == 1 else a["ext_idx"]
         a["demand_sum"] = a["demand_list"][0] if len(a["demand_list"]) == 1 else a["demand_idx"]
         a["any_drop"] = bool(a["drop_edges"].any())
+        a["any_fixed_cost"] = bool(np.any(a["K"] > 0))
+        # Claim column k of every node, as columns of the flat claim vector, and for the
+        # shipments: the nodes whose k-th claim is real and the flat columns they ship on.
+        a["claim_cols"] = [claim_idx[:, k].copy() for k in range(C)]
+        a["claim_dest"] = [
+            (np.flatnonzero(a["claim_valid"][:, k]), claim_idx[a["claim_valid"][:, k], k]) for k in range(C)
+        ]
         a["L_uniform"] = bool(not a["random_lt"].any() and np.all(a["L_fixed"] == a["L_max"]))
         a["tiled"] = {}  # the engine's cache of cost rows tiled to a batch size
         object.__setattr__(self, "_arrays", a)

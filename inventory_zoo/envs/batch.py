@@ -104,7 +104,8 @@ class SupplyChainBatch:
         self.state_dim = N * self.base_obs_dim
         self._build_obs_map()
         m = self.reward_mix
-        self._own_weight = np.full((batch_size, N), 1.0 - m)
+        # Weights held as arrays of the operands' shapes (fewer numpy conversions per step).
+        self._neg_own_weight = np.full((batch_size, N), -(1.0 - m))
         self._team_weight = np.full((batch_size, 1), m / N)
 
         self.rngs: list[np.random.Generator] = [np.random.default_rng() for _ in range(batch_size)]
@@ -199,10 +200,11 @@ class SupplyChainBatch:
         self.last = engine.step(self.spec, self.state, orders, self.scenario)
         cost = self.last.cost
         if self.reward_mix:
-            # -((1 - m) * cost + sum(cost) * (m / N)), the weights held as arrays of the
-            # operands' shapes (the same products, fewer numpy conversions).
+            # -((1 - m) * cost + (m / N) * total cost), in four calls and the same bits (a
+            # matrix product would be one call, but BLAS rounds differently at different B).
             team = np.add.reduce(cost, 1, keepdims=True) * self._team_weight
-            rewards = -(cost * self._own_weight + team)
+            rewards = cost * self._neg_own_weight
+            rewards -= team
         else:
             rewards = -cost
         return self.observe(), rewards, self.state.t >= self.max_cycles
@@ -251,7 +253,8 @@ class SupplyChainBatch:
         self._obs_map = M
         self._id_bias = np.eye(N, dtype=np.float32)
         self._features_by_row = self._rows_are_exact()
-        self._obs_sums = self._exact_sums()
+        self._obs_fields = self._field_plan()
+        self._has_downstream = bool(a["sout"].any())
         self._has_opipe = a["D_max"] > 0
 
     def _rows_are_exact(self) -> bool:
@@ -270,26 +273,29 @@ class SupplyChainBatch:
         X = np.random.default_rng(0).integers(0, 10_000, (B, self._obs_map.shape[0])).astype(np.float64)
         return bool(np.array_equal(X @ self._obs_map, np.asfortranarray(X) @ self._obs_map))
 
-    def _exact_sums(self) -> tuple[np.ndarray, float | None] | None:
-        """For a large batch whose obs map is computed exactly, that map as sums of rows.
+    def _field_plan(self) -> tuple | None:
+        """For a large batch whose observations are exact, how to write them field by field.
 
-        With raw units (a 0/1 map) or a power-of-two ``obs_scale``, every product and partial
-        sum of ``X @ M`` is an exact multiple of one power of two (the counts are integers), so
-        any order of the additions gives the same bits. Each column of ``M`` takes a few rows
-        of ``X``; gathering and adding them is then much cheaper than the dense product for a
-        large batch. Returns ``(rows [T, columns], weight)``, row ``F`` standing for zero, or
-        ``None`` (use the product).
+        With raw units or a power-of-two ``obs_scale``, each observation entry is an integer
+        count (or a sum of counts) times an exact weight, so writing the fields straight into
+        the ``float32`` output gives the bits of the product ``X @ M`` while touching each
+        number once, where the dense product costs ``F`` multiply-adds per entry. Returns
+        ``(blocks, dense, weight)``: per supplier slot ``k`` the first column, the agents
+        that have a k-th supplier and those edges; whether every agent fills every slot; the
+        weight (``None``: raw units). ``None`` when the product must be used.
         """
         scale = self.obs_scale
         if self.batch_size <= engine.SMALL_BATCH or (scale is not None and math.frexp(scale)[0] != 0.5):
             return None
-        nonzero = self._obs_map != 0
-        F, K = nonzero.shape
-        rows = np.full((max(1, int(nonzero.sum(0).max())), K), F, np.int64)
-        for j in range(K):
-            r = np.flatnonzero(nonzero[:, j])
-            rows[: r.size, j] = r
-        return rows, (None if scale is None else 1.0 / scale)
+        a = self.spec.arrays
+        N = self.spec.num_nodes
+        blocks = []
+        for k in range(self.max_in):
+            nodes = [n for n in range(N) if len(a["in_edges"][n]) > k]
+            edges = [int(a["in_edges"][n][k]) for n in nodes]
+            blocks.append((3 + k * self.edge_fields, _as_index(nodes, N), _as_index(edges, None)))
+        dense = bool(np.all(self.in_degree == self.max_in))
+        return blocks, dense, (None if scale is None else np.float32(1.0 / scale))
 
     def _parts(self) -> list[np.ndarray]:
         """The state's count arrays, ``[B, ...]`` each, in the order of the obs map's rows."""
@@ -301,20 +307,18 @@ class SupplyChainBatch:
         parts += [s.demand, s.last_demand, s.received]
         return parts
 
-    def _features_t(self, zero_rows: int = 0) -> np.ndarray:
-        """``X.T`` ``[F + zero_rows, B]`` float64, the last ``zero_rows`` rows zero.
+    def _features_t(self) -> np.ndarray:
+        """``X.T`` ``[F, B]`` float64.
 
         For many members: concatenating a few columns per member is one copy loop per
         member; filling ``X.T`` part by part is one long loop per column.
         """
-        F = self._obs_map.shape[0]
-        XT = np.empty((F + zero_rows, self.batch_size))
+        XT = np.empty((self._obs_map.shape[0], self.batch_size))
         o = 0
         for part in self._parts():
             w = part.shape[1]
             XT[o : o + w] = part.T
             o += w
-        XT[F:] = 0
         return XT
 
     def _features(self) -> np.ndarray:
@@ -325,16 +329,32 @@ class SupplyChainBatch:
 
     def global_state(self) -> np.ndarray:
         """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids."""
-        if self._obs_sums is not None:  # the same values as the product below (see _exact_sums)
-            rows, weight = self._obs_sums
-            XT = self._features_t(zero_rows=1)
-            acc = XT[rows[0]]
-            for r in rows[1:]:
-                acc += XT[r]
-            if weight is not None:
-                acc *= weight
-            return acc.T.astype(np.float32, order="C")
+        if self._obs_fields is not None:  # the same values as the product below
+            return self._observe_fields()
         return (self._features() @ self._obs_map).astype(np.float32)
+
+    def _observe_fields(self) -> np.ndarray:
+        """:meth:`global_state` written field by field (see :meth:`_field_plan`)."""
+        blocks, dense, weight = self._obs_fields
+        s, a = self.state, self.spec.arrays
+        B, N, L, D = self.batch_size, self.num_agents, a["L_max"], a["D_max"]
+        out = (np.empty if dense else np.zeros)((B, N, self.base_obs_dim), np.float32)
+        demand = s.demand if self.demand_visible else s.last_demand
+        out[:, :, 0] = s.on_hand
+        if self._has_downstream:
+            out[:, :, 1] = s.backlog + engine.incidence(s.owed, a, "sout")
+            out[:, :, 2] = demand + engine.incidence(s.received, a, "sout")
+        else:
+            out[:, :, 1] = s.backlog
+            out[:, :, 2] = demand
+        for c, nodes, edges in blocks:
+            out[:, nodes, c : c + L] = s.pipe[:, edges]
+            out[:, nodes, c + L] = s.owed[:, edges]
+            if D:
+                out[:, nodes, c + L + 1 : c + L + 1 + D] = s.opipe[:, edges]
+        if weight is not None:
+            out *= weight  # a power of two: exact
+        return out.reshape(B, N * self.base_obs_dim)
 
     def observe(self) -> np.ndarray:
         """Observations ``[B, N, obs_dim]`` float32 of the current state."""
@@ -343,3 +363,17 @@ class SupplyChainBatch:
             ids = np.broadcast_to(self._id_bias, (self.batch_size,) + self._id_bias.shape)
             obs = np.concatenate([obs, ids], axis=2)
         return obs
+
+
+def _as_index(idx: list[int], n: int | None) -> slice | np.ndarray:
+    """``idx`` as a slice when it is an arithmetic progression (a view, no gather), else an
+    index array. With ``n``, ``range(n)`` becomes ``slice(None)``."""
+    if n is not None and idx == list(range(n)):
+        return slice(None)
+    if len(idx) >= 2:
+        step = idx[1] - idx[0]
+        if step > 0 and idx == list(range(idx[0], idx[-1] + 1, step)):
+            return slice(idx[0], idx[-1] + 1, step)
+    if len(idx) == 1:
+        return slice(idx[0], idx[0] + 1)
+    return np.array(idx, np.int64)

@@ -152,7 +152,7 @@ class SupplyChainParallelEnv(ParallelEnv):
                 return None
         if self._agent_of_edge:
             vals = [vals[n] for n in self._agent_of_edge]
-        return np.array(vals, np.int64)[None]
+        return np.array((vals,), np.int64)
 
     def step(self, actions: dict[str, Any]):
         if not self.agents:
