@@ -30,7 +30,7 @@ import numpy as np
 
 from inventory_zoo.core.validation import check_int
 
-__all__ = ["EvaluationReport", "evaluate", "compare", "run_episodes", "format_table"]
+__all__ = ["EvaluationReport", "evaluate", "compare", "run_episodes", "format_table", "unwrap_env"]
 
 
 @dataclass
@@ -111,7 +111,13 @@ def _policy_fn(policy: Any):
     raise TypeError(f"policy must have act(obs, env) or be callable(obs, env), got {type(policy).__name__}")
 
 
-def _unwrap(env: Any) -> Any:
+def unwrap_env(env: Any) -> Any:
+    """The library's ``ParallelEnv`` inside ``env`` (itself, its AEC wrapper, or PettingZoo and
+    SuperSuit wrappers around either), which exposes ``spec``, ``batch`` and ``engine_state``.
+
+    Raises:
+        TypeError: ``env`` holds no inventory_zoo env.
+    """
     from inventory_zoo.envs.parallel import SupplyChainParallelEnv
 
     inner = env
@@ -129,13 +135,16 @@ def _unwrap(env: Any) -> Any:
     )
 
 
+_unwrap = unwrap_env  # (the former private name)
+
+
 def run_episodes(
     env: Any, policy: Any, episodes: int, seed: int | None, max_cycles: int | None = None
 ) -> Iterator[tuple[Any, np.ndarray, np.ndarray, Any]]:
     """Play ``episodes`` episodes in one batch; yields ``(venv, obs, actions, StepOut)`` per period."""
     from inventory_zoo.envs.vector import VectorEnv
 
-    venv = VectorEnv(_unwrap(env), episodes, auto_reset=False)
+    venv = VectorEnv(unwrap_env(env), episodes, auto_reset=False)
     if max_cycles is not None:
         venv.max_cycles = check_int("max_cycles", max_cycles, low=1)
     act = _policy_fn(policy)

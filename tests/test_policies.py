@@ -101,3 +101,16 @@ def test_orders_up_to_matches_the_base_stock_policies():
         obs, *_ = env.step({a: int(q) for a, q in zip(env.possible_agents, ech[0], strict=True)})
     with pytest.raises(ValueError, match="position must be"):
         orders_up_to(levels, env, "local")
+
+
+def test_unwrap_env_finds_the_parallel_env_inside_wrappers():
+    from pettingzoo.utils import BaseParallelWrapper
+
+    from inventory_zoo.evaluation import unwrap_env
+
+    par = serial_v0.parallel_env()
+    assert unwrap_env(par) is par
+    assert unwrap_env(BaseParallelWrapper(par)) is par
+    assert isinstance(unwrap_env(serial_v0.env()), type(par))
+    with pytest.raises(TypeError, match="expected an inventory_zoo env"):
+        unwrap_env(object())
