@@ -96,6 +96,7 @@ class SupplyChainParallelEnv(ParallelEnv):
         self._agent_of_edge = [int(n) for n in spec.arrays["cust"]] if b.max_in == 1 else None
         if self._agent_of_edge == list(range(len(self.possible_agents))):
             self._agent_of_edge = []  # edge k is agent k's: the actions are the orders
+        self._multi_shape = (len(self.possible_agents), b.max_in)
         self._all_false = dict.fromkeys(self.possible_agents, False)
         # A tuple of the agents' actions in agent order, in one call.
         first = self.possible_agents[0]
@@ -136,17 +137,28 @@ class SupplyChainParallelEnv(ParallelEnv):
         )
 
     def _plain_orders(self, actions: Any) -> np.ndarray | None:
-        """The orders ``[1, E]`` of the common case, checked in Python: a dict with exactly the
-        agents' names, one supplier each, every action an ``int`` (or ``numpy.int64``) in
+        """The orders ``[1, E]`` of the common cases, checked here: a dict with exactly the
+        agents' names and either one supplier each, every action an ``int`` (or
+        ``numpy.int64``), or per-supplier integer arrays (``MultiDiscrete``), all in
         ``0..max_order``. ``None`` for anything else, which :meth:`step` checks the long way
         (and reports)."""
-        if self._agent_of_edge is None or type(actions) is not dict or len(actions) != len(self.agents):
+        if type(actions) is not dict or len(actions) != len(self.agents) or self._flat_actions:
             return None
         try:
             vals = self._actions_of(actions)
         except KeyError:
             return None
         top = self.batch.max_order
+        if self._agent_of_edge is None:  # several suppliers: one array of orders per agent
+            try:
+                act = np.array(vals)
+            except ValueError:
+                return None
+            if act.shape != self._multi_shape or act.dtype.kind not in "iu":
+                return None
+            if act.min() < 0 or act.max() > top:
+                return None
+            return act[self.batch._edge_agent, self.batch._edge_slot][None].astype(np.int64, copy=False)
         for v in vals:
             if (type(v) is not int and type(v) is not np.int64) or v < 0 or v > top:
                 return None
