@@ -24,6 +24,11 @@ Learning", ICLR 2022; as HARL and Liu et al.'s inventory code run it):
 - the critic is updated last, on normalised returns (running mean and variance), with a clipped
   Huber loss: ``max(huber(R - V), huber(R - V_old - clip(V - V_old, -eps_v, eps_v)))``.
 
+An actor's action is the order quantity (the env's own action) or, with
+``action_mode="level"``, an order-up-to level: the env then receives
+``inventory_zoo.policies.orders_up_to(levels, env, level_position)``, ``clip(level - IP, 0,
+max_order)`` with ``IP`` the agent's installation (or, on serial chains, echelon) position.
+
 Logged keys (TensorBoard, under ``<run_dir>/tb``; ``{agent}`` is an agent name):
 
 ==================================  ============================================================
