@@ -268,6 +268,13 @@ class BoolDones(VecEnvWrapper):
     one the same transitions give on the vector path.
     """
 
+    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+        # SuperSuit's SB3 wrapper has no working get_attr, so SB3 (and every wrapper put
+        # around this one) could not read render_mode and would warn; SuperSuit renders nothing.
+        if attr_name == "render_mode":
+            return [None] * (self.num_envs if indices is None else len(self._get_indices(indices)))
+        return self.venv.get_attr(attr_name, indices)
+
     def reset(self):
         return self.venv.reset()
 
