@@ -81,7 +81,7 @@ import numpy as np
 
 import inventory_zoo
 from inventory_zoo.cli import ENV_MODULES
-from inventory_zoo.evaluation import _unwrap
+from inventory_zoo.evaluation import unwrap_env
 from inventory_zoo.policies import (
     ConstantOrder,
     EchelonBaseStock,
@@ -257,7 +257,7 @@ def check_action_args(args: Args, env=None) -> None:
         )
     if args.max_level is not None and not (np.isfinite(args.max_level) and args.max_level > 0):
         raise SystemExit(f"--max-level must be a positive number (or 'none'); got {args.max_level!r}")
-    if env is not None and args.order_up_to_position == "echelon" and not _unwrap(env).spec.arrays["serial_like"]:
+    if env is not None and args.order_up_to_position == "echelon" and not unwrap_env(env).spec.arrays["serial_like"]:
         raise SystemExit(
             f"--order-up-to-position echelon needs a serial chain; {args.env}/{args.preset} is not one"
         )
@@ -291,10 +291,10 @@ def training_reward_mix(env) -> float:
     """The default training reward mix: the team's cost (1.0) when some agent has no backorder
     cost (its own cost alone would teach it to hold nothing and starve its customers), else the
     env's own mix."""
-    spec = _unwrap(env).spec
+    spec = unwrap_env(env).spec
     if np.any(spec.arrays["p"] <= 0):
         return 1.0
-    return float(_unwrap(env).batch.reward_mix)
+    return float(unwrap_env(env).batch.reward_mix)
 
 
 def make_env(args: Args, train: bool = False):
@@ -677,7 +677,7 @@ def start_at_mean_demand(model: Any, env, mapping: dict[str, Any] | None = None)
 
     from inventory_zoo.envs.sb3 import position_lead_times
 
-    b = _unwrap(env).batch
+    b = unwrap_env(env).batch
     if mapping is not None and mapping.get("actions") == "order-up-to":
         lead = position_lead_times(env, mapping["position"])
         level = float(np.mean(_mean_demand(env) * (lead + 1.0)))
@@ -728,7 +728,7 @@ def baselines(args: Args, env) -> tuple[dict[str, tuple[str, Any]], float | None
 
 def _mean_demand(env) -> int:
     """Mean customer demand per demand node per period, rounded (a naive constant order)."""
-    spec = _unwrap(env).spec
+    spec = unwrap_env(env).spec
     means = []
     for node in spec.nodes:
         if node.demand is not None:

@@ -135,9 +135,6 @@ def unwrap_env(env: Any) -> Any:
     )
 
 
-_unwrap = unwrap_env  # (the former private name)
-
-
 def run_episodes(
     env: Any, policy: Any, episodes: int, seed: int | None, max_cycles: int | None = None
 ) -> Iterator[tuple[Any, np.ndarray, np.ndarray, Any]]:

@@ -82,7 +82,7 @@ from torch import nn
 from torch.nn import functional
 
 from inventory_zoo.envs.vector import VectorEnv
-from inventory_zoo.evaluation import _unwrap, evaluate, format_table
+from inventory_zoo.evaluation import evaluate, format_table, unwrap_env
 from inventory_zoo.policies.base import Policy
 
 __all__ = [
@@ -1137,7 +1137,7 @@ def baseline_table(
         search_base_stock,
     )
 
-    penv = _unwrap(env)
+    penv = unwrap_env(env)
     found = search_base_stock(penv, progress=False, **(search_kwargs or {}))
     policies: dict[str, Any] = {name: policy, f"base-stock {found.levels}": found.policy()}
     optimum = None

@@ -53,11 +53,11 @@ def simulate_levels(
     Candidate ``k``'s episode ``e`` is seeded ``seed + e``: all candidates see the same demand.
     """
     from inventory_zoo.envs.vector import VectorEnv
-    from inventory_zoo.evaluation import _unwrap
+    from inventory_zoo.evaluation import unwrap_env
 
     cand = np.asarray(candidates, np.int64)
     K, N = cand.shape
-    venv = VectorEnv(_unwrap(env), K * episodes, auto_reset=False)
+    venv = VectorEnv(unwrap_env(env), K * episodes, auto_reset=False)
     venv.max_cycles = max_cycles
     policy = BaseStock(np.repeat(cand, episodes, axis=0), sequential=sequential)
     obs, _ = venv.reset(seed=[seed + e for _ in range(K) for e in range(episodes)])
@@ -92,9 +92,9 @@ def _progress(total: int, enabled: bool, desc: str):
 
 def _initial_guess(env: Any, n: int) -> list[int]:
     """Mean demand through each agent times (lead time + 1): a usual base-stock starting point."""
-    from inventory_zoo.evaluation import _unwrap
+    from inventory_zoo.evaluation import unwrap_env
 
-    spec = _unwrap(env).spec
+    spec = unwrap_env(env).spec
     a = spec.arrays
     mu = 0.0
     for node in spec.nodes:
@@ -145,9 +145,9 @@ def search_base_stock(
     Raises:
         ValueError: bad ranges, method or sizes.
     """
-    from inventory_zoo.evaluation import _unwrap
+    from inventory_zoo.evaluation import unwrap_env
 
-    penv = _unwrap(env)
+    penv = unwrap_env(env)
     n = len(penv.possible_agents)
     episodes = check_int("episodes", episodes, low=1)
     max_rounds = check_int("max_rounds", max_rounds, low=1)
