@@ -276,14 +276,16 @@ def check_orders(spec: SupplyChain, orders: np.ndarray, max_order: np.ndarray | 
     return o.astype(np.int64, copy=False)
 
 
-def _allocate_columns(
+def _allocate(
     claims: list[np.ndarray], avail: np.ndarray, proportional: bool
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """:func:`_allocate` with the claims as ``C`` separate ``[B, N]`` columns.
+    """Split ``avail`` ``[B, N]`` units over ``C`` claim columns ``[B, N]`` in priority order.
 
-    The same integers (every step is exact integer arithmetic); for a large batch, where a
-    cumulative sum along a short last axis runs one tiny loop per member and node. Returns
-    the allocations (one ``[B, N]`` column per claim) and the stock left ``[B, N]``.
+    Priority: each claim takes what it can of what is left. Proportional: when a node is
+    short, each claim first gets its share rounded down, and the units left by the rounding go
+    by priority. The claims are separate columns rather than one ``[B, N, C]`` array because a
+    cumulative sum along a short last axis runs one tiny loop per member and node. Returns the
+    allocations (one ``[B, N]`` column per claim) and the stock left ``[B, N]``.
     """
     left = avail
     if proportional:
@@ -297,28 +299,13 @@ def _allocate_columns(
             left = left - b
         claims = [c - b for c, b in zip(claims, base, strict=True)]
     alloc = []
-    for c in claims:  # priority order: each claim takes what it can of what is left
+    for c in claims:
         x = np.minimum(c, left)
         left = left - x
         alloc.append(x)
     if proportional:
         alloc = [x + b for x, b in zip(alloc, base, strict=True)]
     return alloc, left
-
-
-def _allocate(claims: np.ndarray, avail: np.ndarray, proportional: bool) -> np.ndarray:
-    """Split ``avail`` ``[B, N]`` units over ``claims`` ``[B, N, C]`` listed in priority order."""
-    if not proportional:
-        before = np.cumsum(claims, axis=2) - claims
-        return np.minimum(np.maximum(avail[:, :, None] - before, 0), claims)
-    total = claims.sum(2)
-    short = total > avail
-    safe = np.where(short, total, 1)
-    base = np.where(short[:, :, None], claims * avail[:, :, None] // safe[:, :, None], claims)
-    rest = np.where(short, avail - base.sum(2), 0)
-    residual = claims - base
-    before = np.cumsum(residual, axis=2) - residual
-    return base + np.minimum(np.maximum(rest[:, :, None] - before, 0), residual)
 
 
 def _cols(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -480,20 +467,11 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         for k in a["ext_list"]:  # outside suppliers ship all they are asked for
             shipped_e[..., k] = claim_e[..., k]
         sold = alloc * _rows(a, "demand_01", B)
-    elif B <= SMALL_BATCH:
-        # Claims in priority order: [B, N, C] gathered from [edges | customers | 0].
-        flat = np.concatenate([claim_e, market, np.zeros((B, 1), np.int64)], axis=1)
-        alloc = _allocate(_cols(flat, a["claim_idx"]), s.on_hand, spec.allocation == "proportional")
-        s.on_hand -= np.add.reduce(alloc, 2)
-        flat_ship = np.zeros(flat.shape, np.int64)
-        flat_ship[:, a["ship_cols"]] = alloc[:, a["claim_valid"]]
-        shipped_e = np.where(_rows(a, "external", B), claim_e, flat_ship[:, :E])
-        sold = flat_ship[:, E : E + N]
     else:
-        # The same allocation one claim column at a time (see _allocate_columns).
+        # Claims in priority order, column k of every node gathered from [edges | customers | 0].
         flat = np.concatenate([claim_e, market, np.zeros((B, 1), np.int64)], axis=1)
         cols = [flat[:, k] for k in a["claim_cols"]]
-        alloc_cols, s.on_hand = _allocate_columns(cols, s.on_hand, spec.allocation == "proportional")
+        alloc_cols, s.on_hand = _allocate(cols, s.on_hand, spec.allocation == "proportional")
         flat_ship = np.zeros(flat.shape, np.int64)
         for x, (nodes, dest) in zip(alloc_cols, a["claim_dest"], strict=True):
             flat_ship[:, dest] = x[:, nodes]

@@ -340,7 +340,6 @@ class SupplyChain:
         # outside suppliers); lists of the few columns the engine copies one by one.
         a["out0"] = np.array([x[0] if len(x) else 0 for x in a["out_edges"]], np.int64)
         a["sup0"] = np.maximum(a["sup"], 0)
-        a["ship_cols"] = claim_idx[a["claim_valid"]]
         a["ext_list"] = [int(k) for k in a["ext_idx"]]
         a["demand_list"] = [int(n) for n in a["demand_idx"]]
         lo = int(a["demand_idx"][0])  # (every network has a node with demand)
