@@ -491,6 +491,13 @@ class LinearSchedule:
         return self.lr * max(0.0, min(progress_remaining, left))
 
 
+def validate(env, policy: Any, args: Args):
+    """``policy`` on the validation episodes (those of the learning curve, not of the final table)."""
+    return inventory_zoo.evaluate(
+        env, policy, episodes=args.curve_episodes, seed=args.eval_seed + 2000, max_cycles=args.eval_max_cycles
+    )
+
+
 def _curve_callback(args: Args, env, run_dir: Path, every: int):
     """A callback that scores the greedy policy on validation episodes every ``every`` steps,
     logs ``eval/...``, writes ``curve.csv`` and keeps the best model."""
@@ -543,13 +550,7 @@ def _curve_callback(args: Args, env, run_dir: Path, every: int):
             transform = vn.normalize_obs if vn is not None and vn.norm_obs else None
             policy = as_policy(self.model, env, transform, args.global_obs, self.model.action_mapping)
             train_time = time.perf_counter() - self.t0
-            rep = inventory_zoo.evaluate(
-                env,
-                policy,
-                episodes=args.curve_episodes,
-                seed=args.eval_seed + 2000,
-                max_cycles=args.eval_max_cycles,
-            )
+            rep = validate(env, policy, args)
             row = {
                 "timesteps": self.num_timesteps,
                 "seconds": round(train_time, 2),
@@ -752,13 +753,7 @@ def evaluate_models(args: Args, models: dict[str, Path], run_dir: Path | None) -
         )
         row = {"policy": name, "kind": kind, **rep.as_dict()}
         if kind != "ppo":  # on the learning curve's validation episodes too, for its plot
-            val = inventory_zoo.evaluate(
-                env,
-                pol,
-                episodes=args.curve_episodes,
-                seed=args.eval_seed + 2000,
-                max_cycles=args.eval_max_cycles,
-            )
+            val = validate(env, pol, args)
             row["validation_cost_per_period"] = val.cost_per_period
         rows.append(row)
     ref = exact if exact is not None else min(r["cost_per_period"] for r in rows if r["kind"] == "searched")

@@ -210,7 +210,23 @@ class SB3VecEnv(VecEnv):
         return indices
 
 
-class ContinuousOrders(VecEnvWrapper):
+class _ActionMap(VecEnvWrapper):
+    """A vec env wrapper that turns the policy's actions into the env's with ``to_orders``."""
+
+    def to_orders(self, actions: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self.venv.step_async(self.to_orders(actions))
+
+    def step_wait(self):
+        return self.venv.step_wait()
+
+    def reset(self):
+        return self.venv.reset()
+
+
+class ContinuousOrders(_ActionMap):
     """Continuous actions in ``[-1, 1]`` for an SB3 vec env whose rows order ``0..max_order``.
 
     Action ``a`` becomes the order ``round((a + 1) / 2 * max_order)``: -1 orders nothing, 1 the
@@ -238,15 +254,6 @@ class ContinuousOrders(VecEnvWrapper):
     def to_orders(self, actions: np.ndarray) -> np.ndarray:
         """Orders ``[rows]`` (``[rows, k]``) of actions ``[rows, 1]`` (``[rows, k]``) in ``[-1, 1]``."""
         return orders_from_continuous(actions, self.max_order, self._scalar)
-
-    def step_async(self, actions: np.ndarray) -> None:
-        self.venv.step_async(self.to_orders(actions))
-
-    def step_wait(self):
-        return self.venv.step_wait()
-
-    def reset(self):
-        return self.venv.reset()
 
 
 def orders_from_continuous(actions: np.ndarray, max_order: int, scalar: bool = True) -> np.ndarray:
@@ -342,10 +349,12 @@ def _check_levels_args(env: Any, max_level: float, position: str) -> None:
     if not np.isfinite(max_level) or max_level <= 0:
         raise ValueError(f"max_level must be a positive number, got {max_level!r}")
     if position == "echelon" and not _unwrap_env(env).spec.arrays["serial_like"]:
-        raise ValueError("order-up-to position 'echelon' needs a serial chain (serial_v0 or a serial network)")
+        raise ValueError(
+            "order-up-to position 'echelon' needs a serial chain (serial_v0 or a serial network)"
+        )
 
 
-class OrderUpToLevels(VecEnvWrapper):
+class OrderUpToLevels(_ActionMap):
     """Continuous actions as order-up-to levels, on the vector path (:class:`SB3VecEnv`).
 
     Row ``b * N + i`` chooses ``a`` in ``[-1, 1]``; agent ``i`` of copy ``b`` then orders what
@@ -394,15 +403,6 @@ class OrderUpToLevels(VecEnvWrapper):
         levels = levels_from_continuous(actions, self.max_level).reshape(ad.num_copies, ad.num_agents)
         q = orders_up_to(levels, ad.vector_env, self.position)
         return q.reshape((ad.num_envs,) + q.shape[2:])
-
-    def step_async(self, actions: np.ndarray) -> None:
-        self.venv.step_async(self.to_orders(actions))
-
-    def step_wait(self):
-        return self.venv.step_wait()
-
-    def reset(self):
-        return self.venv.reset()
 
 
 def _with_state_space(obs_space: spaces.Box, state_space: spaces.Box) -> spaces.Box:
