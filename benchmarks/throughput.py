@@ -2,9 +2,13 @@
 
 Prints (1) steps per second of one ParallelEnv (dict API, constant actions, reset when the
 episode ends) and (2) agent-steps per second of the vector env at several batch sizes, with
-both seeding modes, resets included (several whole episodes) and excluded.
+both seeding modes, resets included (whole episodes) and excluded.
 
-    python benchmarks/throughput.py            # about two minutes
+Each figure is the best and the median of several timed windows: the best is the machine's
+speed when nothing interferes (the convention of ``timeit``), the median what a run of that
+length typically sees. On a virtual machine whose speed drifts, the two can differ twofold.
+
+    python benchmarks/throughput.py            # about four minutes
     python benchmarks/throughput.py --quick    # a smoke run
     python benchmarks/throughput.py --json out.json
     python benchmarks/throughput.py --clock cpu   # on a busy machine: per CPU-second
@@ -20,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -56,25 +61,47 @@ def _constant_action(space) -> object:
     return int(space.n // 2) if hasattr(space, "n") else (np.asarray(space.nvec) // 2).astype(np.int64)
 
 
-def single_env(module, preset: str | None, seconds: float) -> float:
+def _windows(run_chunk, seconds: float, repeats: int) -> tuple[float, float]:
+    """Best and median rate over ``repeats`` windows of about ``seconds / repeats`` each.
+
+    ``run_chunk()`` does a fixed piece of work and returns ``(units done, seconds it took)``, so
+    that a chunk may leave out time it should not count (a reset). The best window is the
+    machine's speed when nothing interferes (the convention of ``timeit``); the median is what
+    a run of that length typically sees on a machine whose speed drifts.
+    """
+    window = seconds / repeats
+    rates = []
+    for _ in range(repeats):
+        units, spent = 0, 0.0
+        while spent < window:
+            u, dt = run_chunk()
+            units += u
+            spent += dt
+        rates.append(units / spent)
+    return max(rates), statistics.median(rates)
+
+
+def single_env(module, preset: str | None, seconds: float, repeats: int) -> tuple[float, float]:
     env = module.parallel_env(preset=preset)
     env.reset(seed=0)
     actions = {a: _constant_action(env.action_space(a)) for a in env.possible_agents}
-    for _ in range(200):  # warm-up
-        env.step(actions)
-        if not env.agents:
-            env.reset()
-    n, t0 = 0, _now()
-    while _now() - t0 < seconds:
+
+    def chunk() -> tuple[int, float]:
+        t0 = _now()
         for _ in range(100):
             env.step(actions)
             if not env.agents:
                 env.reset()
-        n += 100
-    return n / (_now() - t0)
+        return 100, _now() - t0
+
+    for _ in range(3):  # warm-up
+        chunk()
+    return _windows(chunk, seconds, repeats)
 
 
-def vector_env(module, preset: str | None, B: int, seeding: str, seconds: float, with_resets: bool) -> float:
+def vector_env(
+    module, preset: str | None, B: int, seeding: str, seconds: float, repeats: int, with_resets: bool
+) -> tuple[float, float]:
     env = module.parallel_env(preset=preset)
     venv = VectorEnv(env, B, auto_reset=with_resets, seeding=seeding)
     venv.reset(seed=0)
@@ -83,23 +110,36 @@ def vector_env(module, preset: str | None, B: int, seeding: str, seconds: float,
         actions = np.full((B, venv.num_agents), space.n // 2, np.int64)
     else:
         actions = np.broadcast_to(np.asarray(space.nvec) // 2, (B, venv.num_agents, len(space.nvec))).copy()
-    T = venv.max_cycles
-    steps, t0 = 0, _now()
-    # With resets: whole episodes (at least two), so reset costs are counted at their true rate.
-    min_steps = 2 * T if with_resets else 1
-    while steps < min_steps or _now() - t0 < seconds:
-        if not with_resets and venv.t >= T:
-            dt = _now() - t0
+    T, per_step = venv.max_cycles, B * venv.num_agents
+
+    def episode() -> tuple[int, float]:
+        # With resets: one whole episode, its automatic reset included, so resets count at
+        # their true rate.
+        t0 = _now()
+        for _ in range(T):
+            venv.step(actions)
+        return T * per_step, _now() - t0
+
+    def steps() -> tuple[int, float]:
+        # Without resets: a few steps, never across the end of an episode (the reset that
+        # starts the next one is left out of the time).
+        if venv.t >= T:
             venv.reset()
-            t0 = _now() - dt  # exclude the reset
-        venv.step(actions)
-        steps += 1
-    return steps * B * venv.num_agents / (_now() - t0)
+        n = min(T - venv.t, max(1, 50_000 // per_step))
+        t0 = _now()
+        for _ in range(n):
+            venv.step(actions)
+        return n * per_step, _now() - t0
+
+    chunk = episode if with_resets else steps
+    chunk()  # warm-up
+    return _windows(chunk, seconds, repeats)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (all its windows)")
+    p.add_argument("--repeats", type=int, default=6, help="windows per measurement (best and median)")
     p.add_argument("--quick", action="store_true", help="short measurements, B up to 1024")
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
@@ -110,10 +150,12 @@ def main() -> None:
         help="wall time, or this process's CPU time (steadier when other work shares the machine)",
     )
     args = p.parse_args()
+    if args.repeats < 1 or args.seconds <= 0:
+        p.error(f"--repeats must be >= 1 and --seconds > 0, got {args.repeats} and {args.seconds}")
     global _now
     _now = time.perf_counter if args.clock == "wall" else time.process_time
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    seconds = 0.5 if args.quick else args.seconds
+    seconds, repeats = (0.5, 2) if args.quick else (args.seconds, args.repeats)
     sizes = [1, 64, 1024] if args.quick else [1, 64, 1024, 4096]
     results: dict = {
         "machine": platform.platform(),
@@ -121,36 +163,40 @@ def main() -> None:
         "numpy": np.__version__,
         "cores": cores,
         "clock": args.clock,
+        "seconds": seconds,
+        "repeats": repeats,
     }
+    print(f"Each figure: best / median of {repeats} windows, {seconds:g} s in all, {args.clock} clock.\n")
 
-    print("## One ParallelEnv (dict API)\n")
-    print("| env | preset | steps/s |\n|---|---|---:|")
+    print("## One ParallelEnv (dict API), steps/s\n")
+    print("| env | preset | best | median |\n|---|---|---:|---:|")
     results["single"] = []
     for name, module, preset in CASES:
-        v = single_env(module, preset, seconds)
-        results["single"].append({"env": name, "preset": preset, "steps_per_s": v})
-        print(f"| {name} | {preset or 'defaults'} | {v:,.0f} |", flush=True)
+        best, median = single_env(module, preset, seconds, repeats)
+        results["single"].append({"env": name, "preset": preset, "best": best, "median": median})
+        print(f"| {name} | {preset or 'defaults'} | {best:,.0f} | {median:,.0f} |", flush=True)
 
-    print("\n## Vector env (agent-steps/s)\n")
+    print("\n## Vector env, agent-steps/s (best / median)\n")
     print("| env | preset | B | seeding | with resets | without resets |\n|---|---|---:|---|---:|---:|")
     results["vector"] = []
     for name, module, preset in CASES:
         for B in sizes:
             for seeding in ("independent", "batched"):
-                with_r = vector_env(module, preset, B, seeding, seconds, True)
-                without = vector_env(module, preset, B, seeding, seconds, False)
+                with_r = vector_env(module, preset, B, seeding, seconds, repeats, True)
+                without = vector_env(module, preset, B, seeding, seconds, repeats, False)
                 results["vector"].append(
                     {
                         "env": name,
                         "preset": preset,
                         "B": B,
                         "seeding": seeding,
-                        "with_resets": with_r,
-                        "without_resets": without,
+                        "with_resets": {"best": with_r[0], "median": with_r[1]},
+                        "without_resets": {"best": without[0], "median": without[1]},
                     }
                 )
                 print(
-                    f"| {name} | {preset or 'defaults'} | {B} | {seeding} | {with_r:,.0f} | {without:,.0f} |",
+                    f"| {name} | {preset or 'defaults'} | {B} | {seeding} "
+                    f"| {with_r[0]:,.0f} / {with_r[1]:,.0f} | {without[0]:,.0f} / {without[1]:,.0f} |",
                     flush=True,
                 )
     if args.json:

@@ -119,7 +119,7 @@ class Scenario:
         return self.demand.shape[1] - 1
 
 
-@dataclass
+@dataclass(slots=True)
 class StepOut:
     """Flows and costs of one period, each ``[B, N]`` unless stated otherwise.
 
@@ -330,13 +330,16 @@ def _rows(a: dict, name: str, B: int) -> np.ndarray:
     return row
 
 
-def _zeros(a: dict, B: int, shape: tuple[int, ...] = (), dtype: type = np.float64) -> np.ndarray:
-    """A shared read-only ``[B, N, *shape]`` array of zeros (cached)."""
+def _zeros(
+    a: dict, B: int, shape: tuple[int, ...] = (), dtype: type = np.float64, width: int | None = None
+) -> np.ndarray:
+    """A shared read-only ``[B, width, *shape]`` array of zeros (``width``: ``N`` by default;
+    cached)."""
     cache = a["tiled"]
-    key = ("zeros", B, shape, dtype)
+    key = ("zeros", B, shape, dtype, width)
     z = cache.get(key)
     if z is None:
-        z = np.zeros((B, a["N"]) + shape, dtype)
+        z = np.zeros((B, a["N"] if width is None else width) + shape, dtype)
         z.flags.writeable = False
         cache[key] = z
     return z
@@ -382,6 +385,20 @@ def incidence(x: np.ndarray, a: dict, name: str) -> np.ndarray:
     if m is None:
         m = a["tiled"][key] = a[name].astype(np.float64)
     return (x.astype(np.float64) @ m).astype(np.int64)
+
+
+def _sum_cols(x: np.ndarray, a: dict, name: str) -> np.ndarray:
+    """``[B]`` the sum of the columns ``a[name]`` (an int: that one column) of ``x`` ``[B, M]``.
+
+    A small batch takes a product with a 0/1 vector (one call); a large one gathers the
+    columns and reduces them, which beats numpy's integer matrix loops.
+    """
+    k = a[name]
+    if type(k) is int:
+        return x[..., k]
+    if x.shape[0] <= SMALL_BATCH:
+        return x @ a[name + "_01"]
+    return np.add.reduce(x[:, k], 1)
 
 
 def _advance(buf: np.ndarray) -> None:
@@ -438,8 +455,8 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     if a["L_max"] > 1:
         if views is not None:
             # One long overlapping copy over the flat pipe, not one per row. (Each edge's last
-            # slot is then stale: overwritten below.)
-            np.copyto(views[2], views[3])
+            # slot is then stale: overwritten below.) An assignment parses less than copyto.
+            views[2][...] = views[3]
         else:
             pipe[..., :-1] = pipe[..., 1:]
     uniform = a["L_uniform"]
@@ -469,12 +486,12 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         sold = alloc * _rows(a, "demand_01", B)
     else:
         # Claims in priority order, column k of every node gathered from [edges | customers | 0].
-        flat = np.concatenate([claim_e, market, np.zeros((B, 1), np.int64)], axis=1)
-        cols = [flat[:, k] for k in a["claim_cols"]]
+        flat = np.concatenate([claim_e, market, _zeros(a, B, (), np.int64, 1)], axis=1)
+        cols = [_cols(flat, k) for k in a["claim_cols"]]
         alloc_cols, s.on_hand = _allocate(cols, s.on_hand, spec.allocation == "proportional")
         flat_ship = np.zeros(flat.shape, np.int64)
         for x, (nodes, dest) in zip(alloc_cols, a["claim_dest"], strict=True):
-            flat_ship[:, dest] = x[:, nodes]
+            flat_ship[:, dest] = _cols(x, nodes)
         shipped_e = np.where(_rows(a, "external", B), claim_e, flat_ship[:, :E])
         sold = flat_ship[:, E : E + N]
     owed = due - shipped_e
@@ -488,11 +505,10 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     else:
         unmet = want - alloc  # the same, when every claim is all that is due
     if a["any_lost"]:
-        lost_nodes = _rows(a, "lost", B)
-        lost = np.where(lost_nodes, unmet, 0)
-        remaining = np.where(lost_nodes, 0, remaining)
+        lost = unmet * _rows(a, "lost_01", B)
+        remaining = remaining * _rows(a, "backlog_01", B)
         if a["any_drop"]:
-            owed = np.where(_rows(a, "drop_edges", B), 0, owed)
+            owed = owed * _rows(a, "keep_owed_01", B)
     else:
         lost = _zeros(a, B, dtype=np.int64)
     old_backlog = s.backlog
@@ -509,10 +525,8 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         views[1][_flat_slots(a, B)] = shipped_e.reshape(-1)
     else:
         pipe[:, a["eidx"], a["L_slot"]] += shipped_e
-    k = a["ext_sum"]
-    ext = shipped_e[..., k] if type(k) is int else np.add.reduce(shipped_e[:, k], 1)
-    k = a["demand_sum"]
-    out_units = sold[..., k] if type(k) is int else np.add.reduce(sold[:, k], 1)
+    ext = _sum_cols(shipped_e, a, "ext_sum")
+    out_units = _sum_cols(sold, a, "demand_sum")
     if B <= SMALL_BATCH:
         s.external_in += ext
         s.delivered += out_units

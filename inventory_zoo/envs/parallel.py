@@ -97,6 +97,8 @@ class SupplyChainParallelEnv(ParallelEnv):
         if self._agent_of_edge == list(range(len(self.possible_agents))):
             self._agent_of_edge = []  # edge k is agent k's: the actions are the orders
         self._multi_shape = (len(self.possible_agents), b.max_in)
+        # Where each edge's order sits in the flattened [N, max_in] actions, as a [1, E] index.
+        self._flat_edge_slots = (b._edge_agent * b.max_in + b._edge_slot)[None]
         self._all_false = dict.fromkeys(self.possible_agents, False)
         # A tuple of the agents' actions in agent order, in one call.
         first = self.possible_agents[0]
@@ -154,11 +156,13 @@ class SupplyChainParallelEnv(ParallelEnv):
                 act = np.array(vals)
             except ValueError:
                 return None
-            if act.shape != self._multi_shape or act.dtype.kind not in "iu":
+            kind = act.dtype.kind
+            if act.shape != self._multi_shape or kind not in "iu":
                 return None
-            if act.min() < 0 or act.max() > top:
+            # One reduction checks both bounds: seen as unsigned, a negative value is huge.
+            if (act.view(act.dtype.str.replace("i", "u")) if kind == "i" else act).max() > top:
                 return None
-            return act[self.batch._edge_agent, self.batch._edge_slot][None].astype(np.int64, copy=False)
+            return act.reshape(-1).take(self._flat_edge_slots).astype(np.int64, copy=False)
         for v in vals:
             if (type(v) is not int and type(v) is not np.int64) or v < 0 or v > top:
                 return None
