@@ -15,7 +15,7 @@ from pettingzoo.test import api_test, max_cycles_test
 import inventory_zoo  # noqa: F401  (registers the envs)
 from inventory_zoo import Merton, Poisson, Trace, network_v0, serial_v0
 from inventory_zoo.core import Edge, Node
-from inventory_zoo.envs.actions import flatten_actions, unflatten_actions
+from inventory_zoo.envs.actions import flatten_actions, out_of_range, unflatten_actions
 from inventory_zoo.envs.vector import VectorEnv
 from tests.conftest import MULTI_SOURCING_EDGES, MULTI_SOURCING_NODES
 
@@ -164,6 +164,33 @@ def test_bad_flat_action_changes_nothing(bad):
     assert after.t == before.t
     for name in ("on_hand", "backlog", "owed", "pipe", "demand"):
         np.testing.assert_array_equal(getattr(before, name), getattr(after, name))
+
+
+@pytest.mark.parametrize(
+    "bad", [np.array([5, 0]), np.array([0, -1]), np.array([-1, 2], np.int8), np.array([9, 0], np.uint16)]
+)
+def test_bad_multidiscrete_action_changes_nothing(bad):
+    # Per-supplier arrays of any integer dtype take the checked fast path of step().
+    env = network_v0.parallel_env(preset="liu2022_2x3")
+    env.reset(seed=0)
+    ok = {a: np.array([1, 2], bad.dtype) for a in env.possible_agents}
+    env.step(ok)
+    before = env.engine_state.copy()
+    with pytest.raises(ValueError, match=r"0\.\.4"):
+        env.step(dict(ok, retailer_1=bad))
+    after = env.engine_state
+    assert after.t == before.t
+    for name in ("on_hand", "backlog", "owed", "pipe", "demand"):
+        np.testing.assert_array_equal(getattr(before, name), getattr(after, name))
+
+
+def test_out_of_range_checks_both_bounds_in_every_integer_dtype():
+    for dtype in (np.int8, np.int32, np.int64, np.uint8, np.uint64):
+        assert not out_of_range(np.array([0, 4], dtype), 4)
+        assert out_of_range(np.array([0, 5], dtype), 4)
+    for dtype in (np.int8, np.int64):
+        assert out_of_range(np.array([3, -1], dtype), 4)
+    assert not out_of_range(np.zeros(0, np.int64), 4)
 
 
 def test_aec_discrete_env_checks_bounds():

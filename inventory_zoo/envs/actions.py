@@ -31,6 +31,16 @@ def _as_int_array(actions: np.ndarray | list | int, what: str) -> np.ndarray:
     raise ValueError(f"{what} must be integers, got {actions!r}")
 
 
+def out_of_range(act: np.ndarray, top: int) -> bool:
+    """Whether any entry of the integer array ``act`` is negative or above ``top``.
+
+    One reduction checks both bounds: seen as unsigned, a negative value is huge.
+    """
+    if act.dtype.kind == "i":
+        act = act.view(act.dtype.str.replace("i", "u"))
+    return bool(act.size) and act.max() > top
+
+
 def unflatten_actions(flat: np.ndarray | list | int, num_suppliers: int, max_order: int) -> np.ndarray:
     """Per-supplier orders ``[..., num_suppliers]`` of flat action indices ``[...]``.
 

@@ -35,6 +35,7 @@ import numpy as np
 from inventory_zoo.core import engine
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import check_bool, check_int, check_real
+from inventory_zoo.envs.actions import out_of_range
 
 __all__ = ["SupplyChainBatch"]
 
@@ -165,12 +166,9 @@ class SupplyChainBatch:
         if kind not in "iu":
             if kind == "f" and np.all(np.isfinite(act)) and np.all(act == np.round(act)):
                 act = act.astype(np.int64)
-                kind = "i"
             else:
                 raise ValueError(f"actions must be integers in 0..{self.max_order}, got {act.dtype}")
-        # One reduction checks both bounds: seen as unsigned, a negative value is huge.
-        unsigned = act.view(act.dtype.str.replace("i", "u")) if kind == "i" else act
-        if unsigned.max() > self.max_order:
+        if out_of_range(act, self.max_order):
             lo, hi = act.min(), act.max()
             raise ValueError(
                 f"actions must be in 0..{self.max_order} (max_order), got values {int(lo)}..{int(hi)}"

@@ -12,7 +12,7 @@ from pettingzoo.utils import parallel_to_aec, wrappers
 
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import check_int
-from inventory_zoo.envs.actions import ACTION_TYPES, unflatten_actions
+from inventory_zoo.envs.actions import ACTION_TYPES, out_of_range, unflatten_actions
 from inventory_zoo.envs.batch import SupplyChainBatch
 
 __all__ = ["SupplyChainParallelEnv", "to_aec"]
@@ -156,11 +156,7 @@ class SupplyChainParallelEnv(ParallelEnv):
                 act = np.array(vals)
             except ValueError:
                 return None
-            kind = act.dtype.kind
-            if act.shape != self._multi_shape or kind not in "iu":
-                return None
-            # One reduction checks both bounds: seen as unsigned, a negative value is huge.
-            if (act.view(act.dtype.str.replace("i", "u")) if kind == "i" else act).max() > top:
+            if act.shape != self._multi_shape or act.dtype.kind not in "iu" or out_of_range(act, top):
                 return None
             return act.reshape(-1).take(self._flat_edge_slots).astype(np.int64, copy=False)
         for v in vals:
