@@ -11,6 +11,8 @@ length typically sees. On a virtual machine whose speed drifts, the two can diff
     python benchmarks/throughput.py            # about four minutes
     python benchmarks/throughput.py --quick    # a smoke run
     python benchmarks/throughput.py --json out.json
+    python benchmarks/throughput.py --only single --seconds 60 --repeats 120   # one env, long
+    python benchmarks/throughput.py --only vector --sizes 4096 --seconds 30 --repeats 15
     python benchmarks/throughput.py --clock cpu   # on a busy machine: per CPU-second
 
 Targets (issue 2 and 3), on one core of the 2-core reference machine: serial_v0 one env
@@ -61,8 +63,8 @@ def _constant_action(space) -> object:
     return int(space.n // 2) if hasattr(space, "n") else (np.asarray(space.nvec) // 2).astype(np.int64)
 
 
-def _windows(run_chunk, seconds: float, repeats: int) -> tuple[float, float]:
-    """Best and median rate over ``repeats`` windows of about ``seconds / repeats`` each.
+def _windows(run_chunk, seconds: float, repeats: int) -> list[float]:
+    """The rates of ``repeats`` windows of about ``seconds / repeats`` each, sorted.
 
     ``run_chunk()`` does a fixed piece of work and returns ``(units done, seconds it took)``, so
     that a chunk may leave out time it should not count (a reset). The best window is the
@@ -78,10 +80,14 @@ def _windows(run_chunk, seconds: float, repeats: int) -> tuple[float, float]:
             units += u
             spent += dt
         rates.append(units / spent)
+    return sorted(rates)
+
+
+def _best_median(rates: list[float]) -> tuple[float, float]:
     return max(rates), statistics.median(rates)
 
 
-def single_env(module, preset: str | None, seconds: float, repeats: int) -> tuple[float, float]:
+def single_env(module, preset: str | None, seconds: float, repeats: int) -> list[float]:
     env = module.parallel_env(preset=preset)
     env.reset(seed=0)
     actions = {a: _constant_action(env.action_space(a)) for a in env.possible_agents}
@@ -101,7 +107,7 @@ def single_env(module, preset: str | None, seconds: float, repeats: int) -> tupl
 
 def vector_env(
     module, preset: str | None, B: int, seeding: str, seconds: float, repeats: int, with_resets: bool
-) -> tuple[float, float]:
+) -> list[float]:
     env = module.parallel_env(preset=preset)
     venv = VectorEnv(env, B, auto_reset=with_resets, seeding=seeding)
     venv.reset(seed=0)
@@ -141,6 +147,10 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (all its windows)")
     p.add_argument("--repeats", type=int, default=6, help="windows per measurement (best and median)")
     p.add_argument("--quick", action="store_true", help="short measurements, B up to 1024")
+    p.add_argument(
+        "--only", choices=("single", "vector"), help="measure only one ParallelEnv, or only the vector env"
+    )
+    p.add_argument("--sizes", type=int, nargs="+", help="vector env batch sizes (default 1 64 1024 4096)")
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
     p.add_argument(
@@ -156,7 +166,9 @@ def main() -> None:
     _now = time.perf_counter if args.clock == "wall" else time.process_time
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     seconds, repeats = (0.5, 2) if args.quick else (args.seconds, args.repeats)
-    sizes = [1, 64, 1024] if args.quick else [1, 64, 1024, 4096]
+    sizes = args.sizes or ([1, 64, 1024] if args.quick else [1, 64, 1024, 4096])
+    if min(sizes) < 1:
+        p.error(f"--sizes must be >= 1, got {sizes}")
     results: dict = {
         "machine": platform.platform(),
         "python": platform.python_version(),
@@ -168,22 +180,27 @@ def main() -> None:
     }
     print(f"Each figure: best / median of {repeats} windows, {seconds:g} s in all, {args.clock} clock.\n")
 
-    print("## One ParallelEnv (dict API), steps/s\n")
-    print("| env | preset | best | median |\n|---|---|---:|---:|")
     results["single"] = []
-    for name, module, preset in CASES:
-        best, median = single_env(module, preset, seconds, repeats)
-        results["single"].append({"env": name, "preset": preset, "best": best, "median": median})
+    results["vector"] = []
+    if args.only != "vector":
+        print("## One ParallelEnv (dict API), steps/s\n")
+        print("| env | preset | best | median |\n|---|---|---:|---:|")
+    for name, module, preset in CASES if args.only != "vector" else []:
+        rates = single_env(module, preset, seconds, repeats)
+        best, median = _best_median(rates)
+        results["single"].append(
+            {"env": name, "preset": preset, "best": best, "median": median, "windows": rates}
+        )
         print(f"| {name} | {preset or 'defaults'} | {best:,.0f} | {median:,.0f} |", flush=True)
 
-    print("\n## Vector env, agent-steps/s (best / median)\n")
-    print("| env | preset | B | seeding | with resets | without resets |\n|---|---|---:|---|---:|---:|")
-    results["vector"] = []
-    for name, module, preset in CASES:
+    if args.only != "single":
+        print("\n## Vector env, agent-steps/s (best / median)\n")
+        print("| env | preset | B | seeding | with resets | without resets |\n|---|---|---:|---|---:|---:|")
+    for name, module, preset in CASES if args.only != "single" else []:
         for B in sizes:
             for seeding in ("independent", "batched"):
-                with_r = vector_env(module, preset, B, seeding, seconds, repeats, True)
-                without = vector_env(module, preset, B, seeding, seconds, repeats, False)
+                with_r = _best_median(vector_env(module, preset, B, seeding, seconds, repeats, True))
+                without = _best_median(vector_env(module, preset, B, seeding, seconds, repeats, False))
                 results["vector"].append(
                     {
                         "env": name,
