@@ -8,7 +8,7 @@ Each figure is the best and the median of several timed windows: the best is the
 speed when nothing interferes (the convention of ``timeit``), the median what a run of that
 length typically sees. On a virtual machine whose speed drifts, the two can differ twofold.
 
-    python benchmarks/throughput.py            # about four minutes
+    python benchmarks/throughput.py            # every case, 10 to 15 minutes
     python benchmarks/throughput.py --quick    # a smoke run
     python benchmarks/throughput.py --json out.json
     python benchmarks/throughput.py --only single --seconds 60 --repeats 120   # one env, long
