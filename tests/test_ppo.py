@@ -405,16 +405,22 @@ def test_both_paths_train_the_same_policy(trained_runs):
 
 def test_eval_only_reloads_a_saved_model(trained_runs, tmp_path):
     run, _ = trained_runs["vector"]
+    stdout, cost = _eval_only(run, tmp_path)
+    assert ", optimal" in stdout and ", searched" in stdout
+    # Reloaded with its saved settings and normalisation, the final model scores as it did.
+    final = json.loads((run / "evaluation.json").read_text())["rows"][0]["cost_per_period"]
+    assert cost == pytest.approx(final, abs=0.005)
+
+
+def _eval_only(run, tmp_path) -> tuple[str, float]:
+    """``--eval-only`` on a run's final model: the script's output and the model's cost."""
     args = [
         "--eval-only", str(run / "model.zip"),
         "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1", "--no-progress",
     ]  # fmt: skip
     stdout = _finish(_start(args, tmp_path))
-    assert ", optimal" in stdout and ", searched" in stdout
-    # Reloaded with its saved settings and normalisation, the final model scores as it did.
-    final = json.loads((run / "evaluation.json").read_text())["rows"][0]["cost_per_period"]
     line = next(ln for ln in stdout.splitlines() if ln.startswith("PPO model.zip"))
-    assert float(line.split()[2]) == pytest.approx(final, abs=0.005)
+    return stdout, float(line.split()[2])
 
 
 # ---------------------------------------------------------------------------- order-up-to actions
@@ -444,13 +450,8 @@ def test_order_up_to_trains_saves_and_reloads(level_runs, tmp_path):
     assert costs["supersuit"] == costs["vector"]  # same transitions, same torch draws
     run, _ = level_runs["vector"]
     # Reloaded with its saved mapping (not the command line's default continuous actions).
-    args = [
-        "--eval-only", str(run / "model.zip"),
-        "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1", "--no-progress",
-    ]  # fmt: skip
-    stdout = _finish(_start(args, tmp_path))
-    line = next(ln for ln in stdout.splitlines() if ln.startswith("PPO model.zip"))
-    assert float(line.split()[2]) == pytest.approx(costs["vector"], abs=0.005)
+    _, cost = _eval_only(run, tmp_path)
+    assert cost == pytest.approx(costs["vector"], abs=0.005)
 
 
 @pytest.mark.parametrize(
