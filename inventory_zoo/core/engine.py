@@ -387,17 +387,17 @@ def incidence(x: np.ndarray, a: dict, name: str) -> np.ndarray:
     return (x.astype(np.float64) @ m).astype(np.int64)
 
 
-def _sum_cols(x: np.ndarray, a: dict, name: str) -> np.ndarray:
-    """``[B]`` the sum of the columns ``a[name]`` (an int: that one column) of ``x`` ``[B, M]``.
+def _sum_cols(x: np.ndarray, k: int | np.ndarray, ones: np.ndarray) -> np.ndarray:
+    """``[B]`` the sum of the columns ``k`` (an int: that one column) of ``x`` ``[B, M]``;
+    ``ones`` is the same columns as a 0/1 vector ``[M]``.
 
-    A small batch takes a product with a 0/1 vector (one call); a large one gathers the
+    A small batch takes a product with the 0/1 vector (one call); a large one gathers the
     columns and reduces them, which beats numpy's integer matrix loops.
     """
-    k = a[name]
     if type(k) is int:
         return x[..., k]
     if x.shape[0] <= SMALL_BATCH:
-        return x @ a[name + "_01"]
+        return x @ ones
     return np.add.reduce(x[:, k], 1)
 
 
@@ -525,8 +525,8 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         views[1][_flat_slots(a, B)] = shipped_e.reshape(-1)
     else:
         pipe[:, a["eidx"], a["L_slot"]] += shipped_e
-    ext = _sum_cols(shipped_e, a, "ext_sum")
-    out_units = _sum_cols(sold, a, "demand_sum")
+    ext = _sum_cols(shipped_e, a["ext_sum"], a["ext_01"])
+    out_units = _sum_cols(sold, a["demand_sum"], a["demand_01"])
     if B <= SMALL_BATCH:
         s.external_in += ext
         s.delivered += out_units

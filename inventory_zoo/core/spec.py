@@ -349,8 +349,7 @@ class SupplyChain:
         a["demand_01"] = a["has_demand"].astype(np.int64)
         a["ext_sum"] = a["ext_list"][0] if len(a["ext_list"]) == 1 else a["ext_idx"]
         a["demand_sum"] = a["demand_list"][0] if len(a["demand_list"]) == 1 else a["demand_idx"]
-        a["ext_sum_01"] = a["external"].astype(np.int64)
-        a["demand_sum_01"] = a["demand_01"]
+        a["ext_01"] = a["external"].astype(np.int64)
         a["any_drop"] = bool(a["drop_edges"].any())
         # 0/1 masks as int64: a product with one is cheaper for numpy than a where().
         a["lost_01"] = a["lost"].astype(np.int64)
