@@ -345,20 +345,6 @@ def _zeros(
     return z
 
 
-def _pipe_views(s: State) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """``(pipe, flat, flat[:-1], flat[1:])`` views of a C-contiguous ``s.pipe`` (cached on the
-    state while its pipe is the same array), or ``None`` when the pipe is not contiguous."""
-    pipe = s.pipe
-    views = s.__dict__.get("_pipe_views")
-    if views is None or views[0] is not pipe:
-        if not pipe.flags.c_contiguous:
-            return None
-        flat = pipe.reshape(-1)
-        views = (pipe, flat, flat[:-1], flat[1:])
-        s.__dict__["_pipe_views"] = views
-    return views
-
-
 def _flat_slots(a: dict, B: int) -> np.ndarray:
     """``[B * E]`` flat indices into a C-ordered ``[B, E, L_max]`` pipe of the slot where each
     edge's shipment goes (fixed lead times; cached)."""
@@ -450,13 +436,15 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
 
     # 2. Arrivals.
     pipe = s.pipe
-    views = _pipe_views(s)
+    # A flat view of the pipe, made anew every period: a view cached across periods would be
+    # turned into an independent array by copy.deepcopy or pickle.
+    pipe_flat = pipe.reshape(-1) if pipe.flags.c_contiguous else None
     arrived_e = pipe.take(0, 2)
     if a["L_max"] > 1:
-        if views is not None:
+        if pipe_flat is not None:
             # One long overlapping copy over the flat pipe, not one per row. (Each edge's last
-            # slot is then stale: overwritten below.) An assignment parses less than copyto.
-            views[2][...] = views[3]
+            # slot is then stale: overwritten below.)
+            pipe_flat[:-1] = pipe_flat[1:]
         else:
             pipe[..., :-1] = pipe[..., 1:]
     uniform = a["L_uniform"]
@@ -518,11 +506,11 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
         pipe[a["bidx"](B), a["eidx"], scenario.lead[:, t] - 1] += shipped_e
     elif uniform:
         pipe[..., -1] = shipped_e
-    elif views is not None:
+    elif pipe_flat is not None:
         # Fixed lead times: the slot of each edge's new shipment is empty (nothing is sent
         # further out than its lead time, and the last slot was cleared above), so one
         # flat-index assignment places them all.
-        views[1][_flat_slots(a, B)] = shipped_e.reshape(-1)
+        pipe_flat[_flat_slots(a, B)] = shipped_e.reshape(-1)
     else:
         pipe[:, a["eidx"], a["L_slot"]] += shipped_e
     ext = _sum_cols(shipped_e, a["ext_sum"], a["ext_01"])
