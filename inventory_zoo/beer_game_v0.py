@@ -77,7 +77,7 @@ Per-stage arguments take a scalar or four values, retailer first; the factory's 
 | `fixed_order_costs` | 0.0 | per stage, per week with a non-zero order |
 | `quantity_discounts` | `()` | all-units price breaks `((min_qty, multiplier), ...)` on `order_costs` |
 | `lost_sales` | False | the retailer loses the customer demand it cannot fill (penalty `backorder_costs[0]`); the stages above always backlog |
-| `shipping_loss` | 0.0 | largest fraction lost per arrival, in [0, 1) |
+| `shipping_loss` | 0.0 | most percent lost per arrival, a whole percent in [0, 0.99] (see serial_v0) |
 | `max_order` | 100 | largest order per week (actions are `0..max_order`) |
 | `initial_inventory` | 12 | per stage, cases on hand at setup |
 | `initial_pipeline` | 4 | per stage, cases in every shipping (production) slot at setup |

@@ -57,8 +57,9 @@ end by truncation after `max_cycles` periods.
 | `edges` | `None` | a list of `Edge`s (or dicts of Edge fields) |
 | `allocation` | from the network, else `"priority"` | how a short supplier splits its stock: `"priority"` or `"proportional"` |
 | `order_cost_basis` | from the network, else `"ordered"` | charge ordering costs on units `"ordered"` or `"shipped"` |
+| `fixed_cost_basis` | from the network, else as `order_cost_basis` | what must be non-zero for an edge's `fixed_cost`: units `"ordered"` or `"shipped"` |
 | `quantity_discounts` | from the network, else `()` | all-units price breaks `((min_qty, multiplier), ...)` |
-| `shipping_loss` | from the network, else 0.0 | most fraction lost per arrival, in [0, 1) |
+| `shipping_loss` | from the network, else 0.0 | most percent lost per arrival, a whole percent in [0, 0.99]: an arrival of `a` keeps `floor(a * (1 - u/100))`, `u` uniform on 0..100 x shipping_loss |
 | `max_order` | 20 | largest order per supplier per period |
 | `action_type` | `"multidiscrete"` | `"discrete"`: one flat index per agent (multi-sourcing only) |
 | `max_cycles` | 100 | periods per episode (alias `episode_length`) |
@@ -112,7 +113,7 @@ __all__ = [
 NAME = "network_v0"
 
 #: Network-wide options: a network description may set them; an env argument overrides it.
-NETWORK_OPTIONS = ("allocation", "order_cost_basis", "quantity_discounts", "shipping_loss")
+NETWORK_OPTIONS = ("allocation", "order_cost_basis", "fixed_cost_basis", "quantity_discounts", "shipping_loss")
 
 DEFAULTS: dict[str, Any] = dict(
     network=None,
@@ -120,6 +121,7 @@ DEFAULTS: dict[str, Any] = dict(
     edges=None,
     allocation=None,
     order_cost_basis=None,
+    fixed_cost_basis=None,
     quantity_discounts=None,
     shipping_loss=None,
     max_order=20,
@@ -273,7 +275,7 @@ def load_network(path: str | os.PathLike) -> SupplyChain:
     """Read a network from a ``.yaml``/``.yml`` (needs PyYAML) or ``.json`` file.
 
     The file holds the mapping described on the docs page (``nodes``, ``edges`` and optional
-    ``outside_suppliers``, ``allocation``, ``order_cost_basis``, ``quantity_discounts``,
+    ``outside_suppliers``, ``allocation``, ``order_cost_basis``, ``fixed_cost_basis``, ``quantity_discounts``,
     ``shipping_loss``, ``description``). YAML is read with a safe loader: tags that would build
     Python objects are refused.
 
@@ -616,6 +618,8 @@ def network_to_dict(spec: SupplyChain) -> dict[str, Any]:
     out: dict[str, Any] = {"nodes": nodes, "edges": edges}
     out["allocation"] = spec.allocation
     out["order_cost_basis"] = spec.order_cost_basis
+    if spec.fixed_cost_basis is not None:
+        out["fixed_cost_basis"] = spec.fixed_cost_basis
     if spec.quantity_discounts:
         out["quantity_discounts"] = [[int(q), float(m)] for q, m in spec.quantity_discounts]
     if spec.shipping_loss:

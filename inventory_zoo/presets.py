@@ -13,6 +13,7 @@ from typing import Any
 
 from inventory_zoo.core.demand import Merton, Normal, Poisson, Step, Uniform
 from inventory_zoo.core.spec import Edge, Node
+from inventory_zoo.core.validation import check_bool
 
 __all__ = ["PRESETS", "preset_kwargs", "register_preset", "resolve_env_kwargs"]
 
@@ -100,9 +101,12 @@ def liu2022(
     Options (off by default, as in the paper's main experiments):
         price_discount: all-units quantity discount on a unit order cost of 1 (prices 1, .95,
             .9, .85, .8 for orders of 0-4, 5-9, 10-14, 15-19, 20 units).
-        fixed_cost: a fixed cost of 5 per period with a non-zero order (the paper charges it
-            on non-zero shipments received; here it is charged when the order is placed).
-        shipping_loss: each arrival loses ``floor(units * u / 100)``, ``u`` uniform on 0..10.
+        fixed_cost: a fixed cost of 5 per period in which the stage's supplier ships it a
+            non-zero quantity (the shipment sent that period, as the paper's code charges it;
+            ``fixed_cost_basis="shipped"``).
+        shipping_loss: an arrival of ``a`` units keeps ``floor(a * (1 - u / 100))``, ``u``
+            uniform on 0..10 for every stage and period (the paper's code's rounding: the kept
+            part rounds down, so an arrival of 5 units loses 0.9 units on average).
     """
     kw: dict[str, Any] = dict(
         num_stages=3,
@@ -123,8 +127,11 @@ def liu2022(
     if price_discount:
         kw["order_costs"] = 1.0
         kw["quantity_discounts"] = ((0, 1.0), (5, 0.95), (10, 0.9), (15, 0.85), (20, 0.8))
+    for name, value in (("price_discount", price_discount), ("fixed_cost", fixed_cost), ("shipping_loss", shipping_loss)):
+        check_bool(f"liu2022 option {name}", value)
     if fixed_cost:
         kw["fixed_order_costs"] = 5.0
+        kw["fixed_cost_basis"] = "shipped"
     if shipping_loss:
         kw["shipping_loss"] = 0.1
     return kw

@@ -52,9 +52,11 @@ Per-stage arguments take a scalar or a sequence listed retailer first.
 | `pipeline_holding_costs` | 0 | per stage, per unit in transit into the stage per period |
 | `order_costs` | 0 | per stage, per unit ordered |
 | `fixed_order_costs` | 0 | per stage, per period with a non-zero order |
+| `order_cost_basis` | `"ordered"` | charge `order_costs` on units `"ordered"` (when the order is placed) or `"shipped"` (by the supplier, that period) |
+| `fixed_cost_basis` | `None` | what must be non-zero for `fixed_order_costs`: `"ordered"`, `"shipped"`, or `None` (as `order_cost_basis`) |
 | `quantity_discounts` | `()` | all-units price breaks `((min_qty, multiplier), ...)` on `order_costs` |
 | `lost_sales` | False | customer demand the retailer cannot fill is lost (penalty `backorder_costs[0]` per unit); stages above always backlog |
-| `shipping_loss` | 0.0 | most fraction lost per arrival, in [0, 1) (Liu et al.'s random loss) |
+| `shipping_loss` | 0.0 | most percent lost per arrival, a whole percent in [0, 0.99]: an arrival of `a` keeps `floor(a * (1 - u/100))`, `u` uniform on 0..100 x shipping_loss (Liu et al.'s random loss) |
 | `max_order` | 40 | largest order per period |
 | `initial_inventory` | 20 | per stage, units on hand at reset |
 | `initial_pipeline` | 0 | per stage, units in every in-transit slot at reset |
@@ -96,6 +98,8 @@ DEFAULTS: dict[str, Any] = dict(
     pipeline_holding_costs=0.0,
     order_costs=0.0,
     fixed_order_costs=0.0,
+    order_cost_basis="ordered",
+    fixed_cost_basis=None,
     quantity_discounts=(),
     lost_sales=False,
     shipping_loss=0.0,
@@ -171,6 +175,8 @@ def build_spec(cfg: dict[str, Any]) -> SupplyChain:
     return SupplyChain(
         tuple(nodes),
         tuple(edges),
+        order_cost_basis=cfg["order_cost_basis"],
+        fixed_cost_basis=cfg["fixed_cost_basis"],
         quantity_discounts=cfg["quantity_discounts"],
         shipping_loss=cfg["shipping_loss"],
     )

@@ -138,9 +138,13 @@ def test_quantity_discount_and_shipping_loss():
     np.testing.assert_allclose(parts, [12 * 0.9, 4 * 1.0, 20 * 0.8])
     lossy = serial_v0.parallel_env(preset="liu2022", shipping_loss=True, max_cycles=50)
     lossy.reset(seed=1)
-    for _ in range(50):
+    for t in range(50):
+        due = lossy.engine_state.pipe[0, :, 0].copy()
+        u = lossy.batch.scenario.loss[0, t]
         lossy.step({a: 10 for a in lossy.possible_agents})
         arrived = lossy.batch.last.arrived[0]
-        assert np.all((arrived >= 9) & (arrived <= 10))  # 10 in transit, at most 10% lost
+        # The kept part rounds down: an arrival of 10 keeps 9 or 10, one of 9 keeps 8 or 9.
+        assert arrived.tolist() == [int(a * (1 - x / 100)) for a, x in zip(due, u, strict=True)]
+        assert np.all((arrived >= due - 1 - due // 10) & (arrived <= due))
     assert lossy.engine_state.transit_lost[0] > 0
     assert conservation_gap(lossy.engine_state)[0] == 0

@@ -58,7 +58,7 @@ def test_per_stage_nan(name):
         ({"lead_times": {0: 1.0}}, ValueError, "lead"),
         ({"initial_inventory": 2.5}, TypeError, "initial_inventory"),
         ({"demand": "poisson"}, TypeError, "demand"),
-        ({"demand": -3}, ValueError, "value"),
+        ({"demand": -3}, ValueError, "demand"),
         ({"lost_sales": 1}, TypeError, "lost_sales"),
         ({"shipping_loss": 1.0}, ValueError, "shipping_loss"),
         ({"shipping_loss": -0.1}, ValueError, "shipping_loss"),

@@ -26,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from inventory_zoo.core.validation import check_int, check_real
+from inventory_zoo.core.validation import MAX_QUANTITY, check_int, check_quantity, check_real
 
 __all__ = [
     "DemandProcess",
@@ -81,6 +81,22 @@ class DemandProcess(ABC):
         """Largest demand per period the process can produce, if bounded; else ``None``."""
         return None
 
+    @property
+    def upper_bound(self) -> int | None:
+        """Demand per period that the process never exceeds in practice, units: ``max_demand``
+        where it is bounded; Poisson and normal demand: mean plus ten standard deviations
+        (plus 10); ``None`` when unknown (a custom process). Envs use it to check that no
+        count of an episode can reach ``MAX_UNITS``."""
+        return self.max_demand
+
+    def _check_bound(self) -> None:
+        bound = self.upper_bound
+        if bound is not None and bound > MAX_QUANTITY:
+            raise ValueError(
+                f"{self!r}: demand per period could reach {bound:.4g} units; the largest allowed is "
+                f"MAX_QUANTITY = {MAX_QUANTITY:,}"
+            )
+
 
 @dataclass(frozen=True)
 class Constant(DemandProcess):
@@ -93,7 +109,7 @@ class Constant(DemandProcess):
     value: int
 
     def __post_init__(self) -> None:
-        check_int("value", self.value, low=0)
+        check_quantity("value", self.value)
 
     def sample(self, rng: np.random.Generator, batch: int, periods: int) -> np.ndarray:
         return np.full((batch, periods), self.value, dtype=np.int64)
@@ -119,7 +135,8 @@ class Poisson(DemandProcess):
     rate: float
 
     def __post_init__(self) -> None:
-        check_real("rate", self.rate, low=0.0, low_open=True)
+        check_real("rate", self.rate, low=0.0, low_open=True, high=MAX_QUANTITY)
+        self._check_bound()
 
     def sample(self, rng: np.random.Generator, batch: int, periods: int) -> np.ndarray:
         return rng.poisson(self.rate, size=(batch, periods)).astype(np.int64)
@@ -136,6 +153,10 @@ class Poisson(DemandProcess):
         p = np.asarray(probs)
         return p / p.sum()
 
+    @property
+    def upper_bound(self) -> int:
+        return int(math.ceil(self.rate + 10 * math.sqrt(self.rate) + 10))
+
 
 @dataclass(frozen=True)
 class Normal(DemandProcess):
@@ -150,8 +171,9 @@ class Normal(DemandProcess):
     sigma: float
 
     def __post_init__(self) -> None:
-        check_real("mu", self.mu)
-        check_real("sigma", self.sigma, low=0.0)
+        check_real("mu", self.mu, low=-MAX_QUANTITY, high=MAX_QUANTITY)
+        check_real("sigma", self.sigma, low=0.0, high=MAX_QUANTITY)
+        self._check_bound()
 
     def sample(self, rng: np.random.Generator, batch: int, periods: int) -> np.ndarray:
         x = rng.normal(self.mu, self.sigma, size=(batch, periods))
@@ -168,6 +190,10 @@ class Normal(DemandProcess):
         p[-1] += 1.0 - cdf[-1]
         return p
 
+    @property
+    def upper_bound(self) -> int:
+        return max(int(math.ceil(self.mu + 10 * self.sigma + 10)), 0)
+
 
 @dataclass(frozen=True)
 class Uniform(DemandProcess):
@@ -182,8 +208,8 @@ class Uniform(DemandProcess):
     high: int
 
     def __post_init__(self) -> None:
-        check_int("low", self.low, low=0)
-        check_int("high", self.high, low=int(self.low))
+        check_quantity("low", self.low)
+        check_quantity("high", self.high, low=int(self.low))
 
     def sample(self, rng: np.random.Generator, batch: int, periods: int) -> np.ndarray:
         return rng.integers(self.low, self.high, size=(batch, periods), endpoint=True).astype(np.int64)
@@ -217,8 +243,8 @@ class Step(DemandProcess):
     start: int
 
     def __post_init__(self) -> None:
-        check_int("before", self.before, low=0)
-        check_int("after", self.after, low=0)
+        check_quantity("before", self.before)
+        check_quantity("after", self.after)
         check_int("start", self.start, low=1)
 
     def sample(self, rng: np.random.Generator, batch: int, periods: int) -> np.ndarray:
@@ -257,7 +283,7 @@ class Merton(DemandProcess):
     jump_std: float = 2.0
 
     def __post_init__(self) -> None:
-        check_int("max_demand", self.max_demand, low=2)
+        check_quantity("max_demand", self.max_demand, low=2)
         for name in ("sigma", "dt", "jump_rate", "jump_scale", "jump_std"):
             check_real(name, getattr(self, name), low=0.0)
 
@@ -324,6 +350,11 @@ class Trace(DemandProcess):
             )
         if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
             raise ValueError("Trace: demands must be finite integers >= 0")
+        if arr.max() > MAX_QUANTITY:
+            raise ValueError(
+                f"Trace: demands must be at most MAX_QUANTITY = {MAX_QUANTITY:,} units per period, "
+                f"got {arr.max():.4g}"
+            )
         if when_short not in ("cycle", "hold", "error"):
             raise ValueError(
                 f"Trace: when_short={when_short!r} is not allowed; use 'cycle', 'hold' or 'error'"
@@ -398,6 +429,10 @@ def as_demand(value: DemandProcess | int | float, name: str = "demand") -> Deman
     if isinstance(value, DemandProcess):
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_QUANTITY:
+            raise ValueError(
+                f"{name}: a constant demand must be an integer in 0..{MAX_QUANTITY:,} (MAX_QUANTITY), got {value}"
+            )
         return Constant(int(value))
     raise TypeError(
         f"{name} must be a DemandProcess (e.g. Poisson(5), Merton(), Trace([...])) or an "

@@ -33,6 +33,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from inventory_zoo.core.spec import SupplyChain
+from inventory_zoo.core.validation import MAX_QUANTITY
 
 __all__ = ["State", "Scenario", "StepOut", "draw_scenario", "reset", "step", "check_orders"]
 
@@ -104,7 +105,8 @@ class Scenario:
             nodes (in node order); period 0 is revealed at reset.
         lead: ``[B, T, E]`` lead time of the shipment sent on each edge in each period, or
             ``None`` when every lead time is fixed.
-        loss: ``[B, T, E]`` percent of each arrival lost in transit, or ``None``.
+        loss: ``[B, T, E]`` the loss percent ``u`` of each arrival (it keeps ``floor(units * (1 -
+            u / 100))``), or ``None``.
     """
 
     demand: np.ndarray
@@ -210,6 +212,11 @@ def draw_scenario(
             loss[idx] = draws if size > 1 else draws[0]
     if np.any(demand < 0):
         raise ValueError("a demand process produced negative demand")
+    if demand.size and demand.max() > MAX_QUANTITY:
+        raise ValueError(
+            f"a demand process produced {int(demand.max()):,} units in one period; the most allowed is "
+            f"MAX_QUANTITY = {MAX_QUANTITY:,}"
+        )
     return Scenario(demand, lead, loss)
 
 
@@ -451,8 +458,10 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     if not uniform:
         pipe[..., -1] = 0
     if scenario.loss is not None:
-        lost_transit = arrived_e * scenario.loss[:, t] // 100
-        arrived_e -= lost_transit
+        # Liu et al.'s rounding: the kept part rounds down (float64, as their code computes it).
+        kept = np.floor(arrived_e * (1.0 - scenario.loss[:, t] / 100)).astype(np.int64)
+        lost_transit = arrived_e - kept
+        arrived_e = kept
         s.transit_lost += np.add.reduce(lost_transit, 1)
     arrived = arrived_e if serial else incidence(arrived_e, a, "cin")
     s.on_hand += arrived
@@ -540,7 +549,8 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
             mult = np.where(tier >= 0, a["qd_mult"][np.maximum(tier, 0)], 1.0)
             order_e = order_e * mult
         if a["any_fixed_cost"]:
-            order_e = order_e + _rows(a, "K", B) * (basis > 0)
+            fixed_basis = orders if a["fixed_on_orders"] else shipped_e
+            order_e = order_e + _rows(a, "K", B) * (fixed_basis > 0)
         order_cost = order_e if serial else order_e @ a["cin"]
         cost += order_cost
     else:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from inventory_zoo.core.validation import check_int, check_real
+from inventory_zoo.core.validation import MAX_DELAY, check_int, check_real
 
 __all__ = ["LeadTime", "RandomLeadTime", "as_lead_time"]
 
@@ -35,7 +35,7 @@ class LeadTime:
         if len(self.values) == 0 or len(self.values) != len(self.probs):
             raise ValueError("lead time: values and probs must be non-empty and of equal length")
         for v in self.values:
-            check_int("lead time", v, low=1)
+            check_int("lead time", v, low=1, high=MAX_DELAY)
         for p in self.probs:
             check_real("lead time probability", p, low=0.0, high=1.0)
         if abs(sum(self.probs) - 1.0) > 1e-9:
@@ -79,8 +79,11 @@ def RandomLeadTime(dist: Mapping[int, float]) -> LeadTime:  # noqa: N802 (reads 
     """
     if not isinstance(dist, Mapping) or not dist:
         raise TypeError(f"RandomLeadTime needs a non-empty {{periods: probability}} dict, got {dist!r}")
+    for k, p in dist.items():
+        check_int("lead time", k, low=1, high=MAX_DELAY)
+        check_real(f"probability of lead time {k}", p, low=0.0, high=1.0)
     items = sorted(dist.items())
-    return LeadTime(tuple(k for k, _ in items), tuple(float(p) for _, p in items))
+    return LeadTime(tuple(int(k) for k, _ in items), tuple(float(p) for _, p in items))
 
 
 def as_lead_time(value: Any, name: str = "lead_times") -> LeadTime:
@@ -92,5 +95,5 @@ def as_lead_time(value: Any, name: str = "lead_times") -> LeadTime:
             return RandomLeadTime(value)
         except (TypeError, ValueError) as e:
             raise type(e)(f"{name}: {e}") from None
-    v = check_int(name, value, low=1)
+    v = check_int(name, value, low=1, high=MAX_DELAY)
     return LeadTime((v,), (1.0,))

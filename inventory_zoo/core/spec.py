@@ -15,13 +15,23 @@ import numpy as np
 
 from inventory_zoo.core.demand import DemandProcess, as_demand
 from inventory_zoo.core.leadtime import LeadTime, as_lead_time
-from inventory_zoo.core.validation import check_bool, check_int, check_real
+from inventory_zoo.core.validation import (
+    MAX_COST,
+    MAX_DELAY,
+    MAX_QUANTITY,
+    MAX_UNITS,
+    check_bool,
+    check_int,
+    check_quantity,
+    check_real,
+)
 
 __all__ = ["Node", "Edge", "SupplyChain", "ALLOCATIONS"]
 
 ALLOCATIONS = ("priority", "proportional")
-#: Capacity used for "unlimited": large, yet far from int64 overflow when summed.
-UNLIMITED = 2**40
+#: Capacity used for "unlimited": the largest int64, so that ``min(claim, capacity)`` is the
+#: claim for every count an episode can hold (the envs keep them below ``MAX_UNITS``).
+UNLIMITED = np.iinfo(np.int64).max
 
 
 def _batch_index(B: int) -> np.ndarray:
@@ -55,10 +65,10 @@ class Node:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"node name must be a non-empty string, got {self.name!r}")
-        check_real(f"node {self.name!r}: holding_cost", self.holding_cost, low=0.0)
-        check_real(f"node {self.name!r}: backorder_cost", self.backorder_cost, low=0.0)
+        check_real(f"node {self.name!r}: holding_cost", self.holding_cost, low=0.0, high=MAX_COST)
+        check_real(f"node {self.name!r}: backorder_cost", self.backorder_cost, low=0.0, high=MAX_COST)
         check_bool(f"node {self.name!r}: lost_sales", self.lost_sales)
-        check_int(f"node {self.name!r}: initial_inventory", self.initial_inventory, low=0)
+        check_quantity(f"node {self.name!r}: initial_inventory", self.initial_inventory)
         if self.demand is not None:
             object.__setattr__(self, "demand", as_demand(self.demand, f"node {self.name!r}: demand"))
 
@@ -77,7 +87,8 @@ class Edge:
             against it in the same period).
         unit_cost: cost per unit ordered (or shipped, see ``SupplyChain.order_cost_basis``),
             charged to the customer.
-        fixed_cost: cost per period in which a non-zero quantity is ordered (or shipped).
+        fixed_cost: cost per period in which a non-zero quantity is ordered (or shipped, see
+            ``SupplyChain.fixed_cost_basis``), charged to the customer.
         pipeline_holding_cost: cost per unit in transit on this edge at the end of a period,
             charged to the customer.
         capacity: most units shipped on this edge per period (``None``: unlimited); the rest
@@ -108,15 +119,15 @@ class Edge:
         if not isinstance(self.customer, str) or not self.customer:
             raise TypeError(f"{label}: customer must be a node name, got {self.customer!r}")
         object.__setattr__(self, "lead_time", as_lead_time(self.lead_time, f"{label}: lead_time"))
-        check_int(f"{label}: order_delay", self.order_delay, low=0)
-        check_real(f"{label}: unit_cost", self.unit_cost, low=0.0)
-        check_real(f"{label}: fixed_cost", self.fixed_cost, low=0.0)
-        check_real(f"{label}: pipeline_holding_cost", self.pipeline_holding_cost, low=0.0)
+        check_int(f"{label}: order_delay", self.order_delay, low=0, high=MAX_DELAY)
+        check_real(f"{label}: unit_cost", self.unit_cost, low=0.0, high=MAX_COST)
+        check_real(f"{label}: fixed_cost", self.fixed_cost, low=0.0, high=MAX_COST)
+        check_real(f"{label}: pipeline_holding_cost", self.pipeline_holding_cost, low=0.0, high=MAX_COST)
         if self.capacity is not None:
-            check_int(f"{label}: capacity", self.capacity, low=0)
-        check_int(f"{label}: priority", self.priority)
-        check_int(f"{label}: initial_pipeline", self.initial_pipeline, low=0)
-        check_int(f"{label}: initial_orders", self.initial_orders, low=0)
+            check_quantity(f"{label}: capacity", self.capacity)
+        check_int(f"{label}: priority", self.priority, low=-(2**31), high=2**31 - 1)
+        check_quantity(f"{label}: initial_pipeline", self.initial_pipeline)
+        check_quantity(f"{label}: initial_orders", self.initial_orders)
 
 
 @dataclass(frozen=True)
@@ -130,19 +141,26 @@ class SupplyChain:
             demand first, then downstream nodes by ``Edge.priority``, ties by edge order) or
             ``"proportional"`` (in proportion to each claim, rounded down, the remainder by
             priority).
-        order_cost_basis: ``"ordered"`` charges ``unit_cost``/``fixed_cost`` on the quantity
-            ordered when it is placed; ``"shipped"`` on what the supplier ships on the edge.
+        order_cost_basis: ``"ordered"`` charges ``unit_cost`` (and, unless
+            ``fixed_cost_basis`` says otherwise, ``fixed_cost``) on the quantity ordered when
+            it is placed; ``"shipped"`` on what the supplier ships on the edge that period.
+        fixed_cost_basis: ``"ordered"`` or ``"shipped"``: what must be non-zero for
+            ``fixed_cost`` to be charged; ``None`` (default): the same as ``order_cost_basis``.
+            (Liu et al. charge discounted unit costs on orders and the fixed cost on shipments.)
         quantity_discounts: all-units price breaks ``((min_qty, multiplier), ...)``: an order of
             ``q`` pays ``unit_cost * q * multiplier`` of the largest ``min_qty <= q``.
-        shipping_loss: the most that can be lost in transit, a fraction in [0, 1): each arrival
-            loses ``floor(units * u / 100)`` units, ``u`` uniform on ``0..round(100 *
-            shipping_loss)`` (Liu et al.'s random shipping loss).
+        shipping_loss: the most that can be lost in transit, a whole number of percent in
+            ``[0, 0.99]``: an arrival of ``a`` units keeps ``floor(a * (1 - u / 100))`` of them,
+            ``u`` uniform on ``0..100 * shipping_loss`` and drawn anew for every edge and
+            period (Liu et al.'s random shipping loss). The kept amount rounds down, so a small
+            arrival can be lost whole (one unit at ``u >= 1``).
     """
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     allocation: Literal["priority", "proportional"] = "priority"
     order_cost_basis: Literal["ordered", "shipped"] = "ordered"
+    fixed_cost_basis: Literal["ordered", "shipped"] | None = None
     quantity_discounts: tuple[tuple[int, float], ...] = ()
     shipping_loss: float = 0.0
     _arrays: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -162,9 +180,15 @@ class SupplyChain:
             raise ValueError(
                 f"order_cost_basis={self.order_cost_basis!r} is not allowed; use 'ordered' or 'shipped'"
             )
-        check_real("shipping_loss", self.shipping_loss, low=0.0)
-        if self.shipping_loss >= 1:
-            raise ValueError(f"shipping_loss must be in [0, 1), got {self.shipping_loss}")
+        if self.fixed_cost_basis not in (None, "ordered", "shipped"):
+            raise ValueError(
+                f"fixed_cost_basis={self.fixed_cost_basis!r} is not allowed; use None, 'ordered' or 'shipped'"
+            )
+        loss = check_real("shipping_loss", self.shipping_loss, low=0.0, high=0.99)
+        if abs(100 * loss - round(100 * loss)) > 1e-9:
+            raise ValueError(
+                f"shipping_loss must be a whole number of percent (0.0, 0.01, ..., 0.99), got {loss!r}"
+            )
         self._check_discounts()
         self._check_topology()
         self._build_arrays()
@@ -178,8 +202,8 @@ class SupplyChain:
             raise TypeError(f"quantity_discounts must be ((min_qty, multiplier), ...), got {qd!r}") from None
         last = -1
         for q, m in pairs:
-            check_int("quantity_discounts min_qty", q, low=0)
-            check_real("quantity_discounts multiplier", m, low=0.0)
+            check_quantity("quantity_discounts min_qty", q)
+            check_real("quantity_discounts multiplier", m, low=0.0, high=MAX_COST)
             if q <= last:
                 raise ValueError(f"quantity_discounts must have increasing min_qty, got {qd!r}")
             last = q
@@ -356,6 +380,7 @@ class SupplyChain:
         a["backlog_01"] = 1 - a["lost_01"]
         a["keep_owed_01"] = 1 - a["drop_edges"].astype(np.int64)
         a["any_fixed_cost"] = bool(np.any(a["K"] > 0))
+        a["fixed_on_orders"] = (self.fixed_cost_basis or self.order_cost_basis) == "ordered"
         # Claim column k of every node, as columns of the flat claim vector, and for the
         # shipments: the nodes whose k-th claim is real and the flat columns they ship on.
         a["claim_cols"] = [claim_idx[:, k].copy() for k in range(C)]
@@ -384,6 +409,35 @@ class SupplyChain:
     def node_names(self) -> list[str]:
         return [n.name for n in self.nodes]
 
+    def units_bound(self, max_order: int, periods: int) -> int:
+        """The most units any count of an episode could reach (an upper bound), in units.
+
+        Stock and in-transit units never exceed the initial units plus every order from
+        outside; what a node owes never exceeds the orders it received plus the demand it
+        faced. So every count stays below: initial units and orders, plus ``periods`` times
+        (``max_order`` on every edge plus each demand node's ``upper_bound``, or
+        ``MAX_QUANTITY`` where a custom process has none).
+        """
+        a = self._arrays
+        start = int(a["init_inv"].sum() + a["init_pipe"].sum() + a["init_opipe"].sum())
+        demand = sum(
+            (n.demand.upper_bound if n.demand.upper_bound is not None else MAX_QUANTITY)
+            for n in self.nodes
+            if n.demand is not None
+        )
+        return start + periods * (self.num_edges * int(max_order) + int(demand))
+
+    def check_units_bound(self, max_order: int, periods: int) -> None:
+        """Raise ``ValueError`` when :meth:`units_bound` reaches ``MAX_UNITS`` (2**53), beyond
+        which sums of counts would no longer be exact in float64."""
+        bound = self.units_bound(max_order, periods)
+        if bound >= MAX_UNITS:
+            raise ValueError(
+                f"max_order={max_order} and max_cycles={periods} let an episode of this network hold up "
+                f"to {bound:.3g} units; every count must stay below MAX_UNITS = 2**53 (so that sums "
+                "are exact in int64 and float64): lower max_order or max_cycles"
+            )
+
     def in_edges(self, node: int) -> np.ndarray:
         """Indices of the edges a node orders on (its action's entries, in order)."""
         return self._arrays["in_edges"][node]
@@ -396,6 +450,7 @@ class SupplyChain:
                 "edges",
                 "allocation",
                 "order_cost_basis",
+                "fixed_cost_basis",
                 "quantity_discounts",
                 "shipping_loss",
             )

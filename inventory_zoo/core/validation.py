@@ -8,7 +8,38 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_int", "check_real", "check_bool", "per_node"]
+__all__ = [
+    "MAX_COST",
+    "MAX_DELAY",
+    "MAX_PERIODS",
+    "MAX_QUANTITY",
+    "MAX_UNITS",
+    "MIN_OBS_SCALE",
+    "check_bool",
+    "check_int",
+    "check_quantity",
+    "check_real",
+    "check_seed",
+    "per_node",
+]
+
+#: The largest quantity one argument may give, in units: an order (``max_order``), stock or
+#: in-transit units at reset, an edge's capacity, a constant or recorded demand per period, a
+#: demand rate or mean.
+MAX_QUANTITY = 10**9
+#: The longest lead time or order delay, in periods.
+MAX_DELAY = 1_000
+#: The longest episode (``max_cycles``), in periods.
+MAX_PERIODS = 10**6
+#: The largest cost rate: holding, backorder, in-transit, unit and fixed ordering costs, and
+#: quantity-discount multipliers.
+MAX_COST = 1e9
+#: The smallest ``obs_scale``: observations stay far inside ``float32`` for any count.
+MIN_OBS_SCALE = 1e-6
+#: No count may reach this many units in an episode (2**53): below it every sum of counts is
+#: exact in int64 and in float64, and every cost is finite. Envs check at construction that
+#: the most units an episode could hold stay below it.
+MAX_UNITS = 2**53
 
 
 def _is_int(v: Any) -> bool:
@@ -34,6 +65,27 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
     if high is not None and v > high:
         raise ValueError(f"{name} must be an integer <= {high}, got {v}")
     return v
+
+
+def check_quantity(name: str, value: Any, low: int = 0) -> int:
+    """``check_int`` in ``[low, MAX_QUANTITY]``: a count of units given by the user."""
+    return check_int(name, value, low=low, high=MAX_QUANTITY)
+
+
+def check_seed(value: Any, name: str = "seed") -> int | None:
+    """Return a seed for ``numpy.random.default_rng``: ``None`` or an integer >= 0.
+
+    Raises:
+        TypeError: not an integer (bools and floats are refused).
+        ValueError: negative.
+    """
+    if value is None:
+        return None
+    if not _is_int(value):
+        raise TypeError(f"{name} must be None or an integer >= 0, got {value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{name} must be None or an integer >= 0, got {value}")
+    return int(value)
 
 
 def check_real(
@@ -102,7 +154,7 @@ def per_node(
             f"{name} must be a number or a sequence of {n} numbers (retailer first), "
             f"got {value!r} ({type(value).__name__})"
         )
-    items = list(np.asarray(value).tolist()) if isinstance(value, np.ndarray) else value
+    items = value.tolist() if isinstance(value, np.ndarray) else value
     if isinstance(items, (Sequence,)) and not isinstance(items, (str, bytes)):
         items = list(items)
         if len(items) != n:

@@ -34,7 +34,15 @@ import numpy as np
 
 from inventory_zoo.core import engine
 from inventory_zoo.core.spec import SupplyChain
-from inventory_zoo.core.validation import check_bool, check_int, check_real
+from inventory_zoo.core.validation import (
+    MAX_PERIODS,
+    MIN_OBS_SCALE,
+    check_bool,
+    check_int,
+    check_quantity,
+    check_real,
+    check_seed,
+)
 from inventory_zoo.envs.actions import out_of_range
 
 __all__ = ["SupplyChainBatch"]
@@ -74,10 +82,10 @@ class SupplyChainBatch:
         self.seeding = seeding
         self.spec = spec
         self.batch_size = check_int("batch_size", batch_size, low=1)
-        self.max_order = check_int("max_order", max_order, low=1)
+        self.max_order = check_quantity("max_order", max_order, low=1)
         self.reward_mix = check_real("reward_mix", reward_mix, low=0.0, high=1.0)
         if obs_scale is not None:
-            obs_scale = check_real("obs_scale", obs_scale, low=0.0, low_open=True)
+            obs_scale = check_real("obs_scale", obs_scale, low=MIN_OBS_SCALE)
         self.obs_scale = obs_scale
         self.demand_visible = check_bool("demand_visible", demand_visible)
         self.agent_id = check_bool("agent_id", agent_id)
@@ -120,27 +128,36 @@ class SupplyChainBatch:
     def seed(self, seeds: Sequence[int | None] | int | None) -> None:
         """Re-seed member generators: one seed each, or ``s`` meaning ``s, s+1, ...``.
 
-        With ``seeding="batched"``, an int seeds the one generator of the batch.
+        With ``seeding="batched"``, an int seeds the one generator of the batch. Every seed is
+        checked before any generator changes.
+
+        Raises:
+            TypeError, ValueError: a seed that is not ``None`` or an integer >= 0, or a list of
+                the wrong length.
         """
         B = self.batch_size
         if seeds is None:
             return
         if self.seeding == "batched":
-            if not isinstance(seeds, (int, np.integer)):
-                raise ValueError("seed: with seeding='batched' pass one int seed")
-            self.rng = np.random.default_rng(int(seeds))
+            if isinstance(seeds, (list, tuple, np.ndarray)):
+                raise TypeError("seed: with seeding='batched' pass one integer seed (or None)")
+            self.rng = np.random.default_rng(check_seed(seeds))
             return
-        if isinstance(seeds, (int, np.integer)):
-            seeds = [int(seeds) + b for b in range(B)]
-        if len(seeds) != B:
-            raise ValueError(f"seed: expected {B} seeds, got {len(seeds)}")
+        if not isinstance(seeds, (list, tuple, np.ndarray)):
+            first = check_seed(seeds)
+            seeds = [first + b for b in range(B)]
+        elif len(seeds) != B:
+            raise ValueError(f"seed: expected one seed per member ({B}), got {len(seeds)}")
+        else:
+            seeds = [check_seed(s, f"seed[{b}]") for b, s in enumerate(seeds)]
         for b, s in enumerate(seeds):
             if s is not None:
                 self.rngs[b] = np.random.default_rng(s)
 
     def reset(self, max_cycles: int) -> np.ndarray:
         """Start new episodes of ``max_cycles`` periods; returns observations ``[B, N, obs_dim]``."""
-        self.max_cycles = check_int("max_cycles", max_cycles, low=1)
+        self.max_cycles = check_int("max_cycles", max_cycles, low=1, high=MAX_PERIODS)
+        self.spec.check_units_bound(self.max_order, self.max_cycles)
         if self.seeding == "batched":
             self.scenario = engine.draw_scenario(self.spec, self.rng, self.max_cycles, self.batch_size)
         else:
@@ -162,12 +179,10 @@ class SupplyChainBatch:
         if act.shape != ((B, N) if flat else (B, N, self.max_in)):
             want = f"[{B}, {N}]" if self.max_in == 1 else f"[{B}, {N}, {self.max_in}]"
             raise ValueError(f"actions must have shape {want}, got {list(np.shape(actions))}")
-        kind = act.dtype.kind
-        if kind not in "iu":
-            if kind == "f" and np.all(np.isfinite(act)) and np.all(act == np.round(act)):
-                act = act.astype(np.int64)
-            else:
-                raise ValueError(f"actions must be integers in 0..{self.max_order}, got {act.dtype}")
+        if act.dtype.kind not in "iu":  # (floats and bools are refused, not rounded or cast)
+            raise ValueError(
+                f"actions must be an integer array with values in 0..{self.max_order}, got dtype {act.dtype}"
+            )
         if out_of_range(act, self.max_order):
             lo, hi = act.min(), act.max()
             raise ValueError(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import operator
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec, wrappers
+from pettingzoo.utils.wrappers import BaseWrapper
 
 from inventory_zoo.core.spec import SupplyChain
-from inventory_zoo.core.validation import check_int
+from inventory_zoo.core.validation import MAX_PERIODS, check_int, check_seed
 from inventory_zoo.envs.actions import ACTION_TYPES, out_of_range, unflatten_actions
 from inventory_zoo.envs.batch import SupplyChainBatch
 
@@ -59,9 +63,10 @@ class SupplyChainParallelEnv(ParallelEnv):
         self.action_type = action_type
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode={render_mode!r} is not allowed; use None or one of {RENDER_MODES}")
-        self.max_cycles = check_int("max_cycles", max_cycles, low=1)
+        self.max_cycles = check_int("max_cycles", max_cycles, low=1, high=MAX_PERIODS)
         self.spec = spec
         self.batch = SupplyChainBatch(spec, 1, max_order, reward_mix, obs_scale, demand_visible, agent_id)
+        spec.check_units_bound(self.batch.max_order, self.max_cycles)
         self.render_mode = render_mode
         if render_mode == "rgb_array":
             from inventory_zoo.render import _require_matplotlib
@@ -100,12 +105,11 @@ class SupplyChainParallelEnv(ParallelEnv):
         # Where each edge's order sits in the flattened [N, max_in] actions, as a [1, E] index.
         self._flat_edge_slots = (b._edge_agent * b.max_in + b._edge_slot)[None]
         self._all_false = dict.fromkeys(self.possible_agents, False)
-        # A tuple of the agents' actions in agent order, in one call.
-        first = self.possible_agents[0]
+        # A tuple of the agents' actions in agent order, in one call (picklable: no lambda).
         self._actions_of = (
             operator.itemgetter(*self.possible_agents)
             if len(self.possible_agents) > 1
-            else lambda actions: (actions[first],)
+            else functools.partial(_one_action, self.possible_agents[0])
         )
 
     # ------------------------------------------------------------------ spaces
@@ -128,6 +132,7 @@ class SupplyChainParallelEnv(ParallelEnv):
     def reset(
         self, seed: int | None = None, options: dict | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+        seed = check_seed(seed)
         if seed is not None:
             self.batch.seed([seed])
         obs = self.batch.reset(self.max_cycles)[0]
@@ -166,6 +171,39 @@ class SupplyChainParallelEnv(ParallelEnv):
             vals = [vals[n] for n in self._agent_of_edge]
         return np.array((vals,), np.int64)
 
+    def check_action(self, agent: str, action: Any) -> np.ndarray:
+        """The per-supplier orders ``[max_suppliers]`` (int64) of one agent's action.
+
+        An action is an integer (``Discrete``: a Python or numpy integer, not a bool or a
+        float) or, with several suppliers, an integer array of one order per supplier
+        (``MultiDiscrete``; with ``action_type="discrete"`` the flat index is accepted too).
+
+        Raises:
+            ValueError: an unknown agent, or an action of the wrong type, shape or range; the
+                message names the agent.
+        """
+        if agent not in self._index:
+            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents}")
+        b = self.batch
+        try:
+            act = np.asarray(action)
+        except (TypeError, ValueError):
+            act = np.asarray(None)
+        per_supplier = b.max_in > 1 and act.shape == (b.max_in,)
+        flat = act.shape == () and (b.max_in == 1 or self._flat_actions)
+        top = b.max_order if not (flat and self._flat_actions) else (b.max_order + 1) ** b.max_in - 1
+        if act.dtype.kind not in "iu" or not (per_supplier or flat) or out_of_range(act, top):
+            if b.max_in == 1:
+                want = f"an integer in 0..{b.max_order} (max_order)"
+            else:
+                want = f"an integer array of {b.max_in} orders, one per supplier, each in 0..{b.max_order}"
+                if self._flat_actions:
+                    want += f", or one integer in 0..{(b.max_order + 1) ** b.max_in - 1}"
+            raise ValueError(f"action of {agent!r} must be {want}; got {action!r}")
+        if flat and self._flat_actions:
+            return unflatten_actions(act, b.max_in, b.max_order)
+        return act.astype(np.int64).reshape(-1)
+
     def step(self, actions: dict[str, Any]):
         if not self.agents:
             raise RuntimeError("step() called with no live agents: call reset() first")
@@ -173,6 +211,11 @@ class SupplyChainParallelEnv(ParallelEnv):
         if orders is not None:
             obs, rew, _ = self.batch.step_orders(orders)
         else:
+            if not isinstance(actions, Mapping):
+                raise ValueError(
+                    f"actions must be a dict {{agent: action}} for agents {self.agents}, "
+                    f"got {type(actions).__name__}"
+                )
             missing = [a for a in self.agents if a not in actions]
             if missing:
                 raise ValueError(f"actions missing for agents {missing}")
@@ -181,16 +224,8 @@ class SupplyChainParallelEnv(ParallelEnv):
                 raise ValueError(
                     f"actions given for unknown agents {unknown}; agents are {self.possible_agents}"
                 )
-            try:
-                act = np.array([actions[a] for a in self.possible_agents])
-            except ValueError:
-                raise ValueError(f"actions must be integer order quantities, got {actions!r}") from None
-            if act.dtype == object or act.dtype.kind not in "iuf":
-                raise ValueError(f"actions must be integer order quantities, got {actions!r}")
-            if self._flat_actions and act.ndim == 1:
-                act = unflatten_actions(act, self.batch.max_in, self.batch.max_order)
-            act = act[None]
-            obs, rew, _ = self.batch.step(act)
+            act = np.stack([self.check_action(a, actions[a]) for a in self.possible_agents])
+            obs, rew, _ = self.batch.step(act[None] if self.batch.max_in > 1 else act.T)
         done = self.batch.state.t >= self.max_cycles
         agents = self.agents
         # (equal lengths by construction; strict=True would cost more than the rest of this)
@@ -235,14 +270,32 @@ class SupplyChainParallelEnv(ParallelEnv):
 
 
 def _clone(space: spaces.Space) -> spaces.Space:
-    import copy
-
     return copy.deepcopy(space)
 
 
+def _one_action(agent: str, actions: dict[str, Any]) -> tuple[Any]:
+    return (actions[agent],)
+
+
+class CheckedActions(BaseWrapper):
+    """An AEC wrapper that checks each agent's action at that agent's own ``step``.
+
+    ``parallel_to_aec`` buffers the actions of a cycle and hands them to the ParallelEnv at
+    the last agent's step; a bad action of an earlier agent would then be reported late,
+    under another agent's turn. This wrapper checks it at once (the same rules as the
+    ParallelEnv, :meth:`SupplyChainParallelEnv.check_action`) and raises ``ValueError``
+    naming the agent, before anything is buffered. It stands where PettingZoo's
+    ``AssertOutOfBoundsWrapper`` would, for every action space.
+    """
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        dead = self.terminations.get(agent, False) or self.truncations.get(agent, False)
+        if not dead:
+            self.unwrapped.check_action(agent, action)
+        super().step(action)
+
+
 def to_aec(par_env: SupplyChainParallelEnv):
-    """The AEC version of a ParallelEnv, with PettingZoo's standard safety wrappers."""
-    env = parallel_to_aec(par_env)
-    flat = par_env.batch.max_in == 1 or par_env.action_type == "discrete"
-    env = wrappers.AssertOutOfBoundsWrapper(env) if flat else env
-    return wrappers.OrderEnforcingWrapper(env)
+    """The AEC version of a ParallelEnv, with action checks and PettingZoo's order enforcing."""
+    return wrappers.OrderEnforcingWrapper(CheckedActions(parallel_to_aec(par_env)))
