@@ -113,10 +113,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from inventory_zoo.core.demand import Step, as_demand
 from inventory_zoo.core.leadtime import as_lead_time
 from inventory_zoo.core.spec import Edge, Node, SupplyChain
-from inventory_zoo.core.validation import check_bool, per_node
+from inventory_zoo.core.validation import MAX_COST, MAX_DELAY, MAX_QUANTITY, check_bool, per_node
 from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
 from inventory_zoo.presets import resolve_env_kwargs
 from inventory_zoo.serial_v0 import make_parallel
@@ -195,6 +197,8 @@ def resolve_kwargs(preset: str | None = None, **kwargs: Any) -> dict[str, Any]:
 
 def _lead_times(raw: Any) -> list:
     n = len(AGENTS)
+    if isinstance(raw, np.ndarray):  # like the other per-stage arguments
+        raw = raw.tolist()
     if isinstance(raw, (list, tuple)):
         if len(raw) != n:
             raise ValueError(
@@ -208,15 +212,15 @@ def build_spec(cfg: dict[str, Any]) -> SupplyChain:
     """The :class:`SupplyChain` of a resolved beer-game configuration."""
     n = len(AGENTS)
     lts = _lead_times(cfg["lead_times"])
-    delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0)
-    h = per_node("holding_costs", cfg["holding_costs"], n)
-    p = per_node("backorder_costs", cfg["backorder_costs"], n)
-    pc = per_node("pipeline_holding_costs", cfg["pipeline_holding_costs"], n)
-    c = per_node("order_costs", cfg["order_costs"], n)
-    k = per_node("fixed_order_costs", cfg["fixed_order_costs"], n)
-    inv = per_node("initial_inventory", cfg["initial_inventory"], n, kind="int", low=0)
-    pipe = per_node("initial_pipeline", cfg["initial_pipeline"], n, kind="int", low=0)
-    slips = per_node("initial_orders", cfg["initial_orders"], n, kind="int", low=0)
+    delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0, high=MAX_DELAY)
+    h = per_node("holding_costs", cfg["holding_costs"], n, high=MAX_COST)
+    p = per_node("backorder_costs", cfg["backorder_costs"], n, high=MAX_COST)
+    pc = per_node("pipeline_holding_costs", cfg["pipeline_holding_costs"], n, high=MAX_COST)
+    c = per_node("order_costs", cfg["order_costs"], n, high=MAX_COST)
+    k = per_node("fixed_order_costs", cfg["fixed_order_costs"], n, high=MAX_COST)
+    inv = per_node("initial_inventory", cfg["initial_inventory"], n, kind="int", low=0, high=MAX_QUANTITY)
+    pipe = per_node("initial_pipeline", cfg["initial_pipeline"], n, kind="int", low=0, high=MAX_QUANTITY)
+    slips = per_node("initial_orders", cfg["initial_orders"], n, kind="int", low=0, high=MAX_QUANTITY)
     lost = check_bool("lost_sales", cfg["lost_sales"])
     demand = as_demand(cfg["demand"])
     nodes = tuple(

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from inventory_zoo.core.validation import check_int
+from inventory_zoo.core.validation import check_int, check_seed
 
 __all__ = ["EvaluationReport", "evaluate", "compare", "run_episodes", "format_table", "unwrap_env"]
 
@@ -43,8 +43,9 @@ class EvaluationReport:
         cost_per_period_ci95: half-width of a 95% normal confidence interval of it, across
             episodes (NaN with one episode).
         agent_cost_per_period: each agent's own cost per period.
-        fill_rate: share of customer demand shipped in the period it arrived (all demand nodes).
-        agent_fill_rate: the same per demand node.
+        fill_rate: share of customer demand shipped in the period it arrived (all demand nodes);
+            1.0 when there was no demand at all (nothing went unfilled).
+        agent_fill_rate: the same per demand node (1.0 for a node that saw no demand).
         mean_on_hand, mean_backlog: per agent, units at the end of a period.
         bullwhip: per agent, variance of its orders over variance of the demand it sees.
         order_fluctuation: per agent, std/mean of its orders.
@@ -177,6 +178,7 @@ def evaluate(
         an :class:`EvaluationReport`.
     """
     episodes = check_int("episodes", episodes, low=1)
+    seed = check_seed(seed)
     costs, orders, seen, on_hand, backlog, demand, filled = [], [], [], [], [], [], []
     venv = None
     for venv, _, _, out in run_episodes(env, policy, episodes, seed, max_cycles):
@@ -208,12 +210,12 @@ def evaluate(
         cost_per_period=float(per_ep.mean()),
         cost_per_period_ci95=float(ci),
         agent_cost_per_period={a: float(per_ep_agent[:, i].mean()) for i, a in enumerate(agents)},
+        # With no demand at all, no demand went unfilled: the fill rate is 1.
         fill_rate=float(fil[..., dem_nodes].sum() / tot_dem[dem_nodes].sum())
         if tot_dem[dem_nodes].sum()
-        else float("nan"),
+        else 1.0,
         agent_fill_rate={
-            agents[i]: float(fil[..., i].sum() / tot_dem[i]) if tot_dem[i] else float("nan")
-            for i in dem_nodes
+            agents[i]: float(fil[..., i].sum() / tot_dem[i]) if tot_dem[i] else 1.0 for i in dem_nodes
         },
         mean_on_hand={a: float(np.stack(on_hand)[..., i].mean()) for i, a in enumerate(agents)},
         mean_backlog={a: float(np.stack(backlog)[..., i].mean()) for i, a in enumerate(agents)},

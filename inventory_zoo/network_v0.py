@@ -218,14 +218,20 @@ def _yaml_load(text: str, source: str, lines: _Lines) -> Any:
         pass
 
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+        # Keys written in this mapping must be unique; keys merged in with `<<: *anchor` may be
+        # overridden by them (YAML's merge rule), so only the mapping's own keys are checked.
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         loader.flatten_mapping(node)
         out: dict = {}
+        written: set = set()
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise NetworkError(f"keys must be plain values, got {key!r}", source, key_node.start_mark.line + 1)
-            if key in out:
-                raise NetworkError(f"duplicate key {key!r}", source, key_node.start_mark.line + 1)
+            if id(key_node) in own:
+                if key in written:
+                    raise NetworkError(f"duplicate key {key!r}", source, key_node.start_mark.line + 1)
+                written.add(key)
             out[key] = loader.construct_object(value_node, deep=True)
             lines.keys[(id(out), str(key))] = key_node.start_mark.line + 1
         lines.of[id(out)] = node.start_mark.line + 1
@@ -241,6 +247,8 @@ def _yaml_load(text: str, source: str, lines: _Lines) -> Any:
     )
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
+    except RecursionError:
+        raise NetworkError("the document is nested too deeply to be a network description", source) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -267,6 +275,8 @@ def _json_load(text: str, source: str) -> Any:
 
     try:
         return json.loads(text, object_pairs_hook=pairs)
+    except RecursionError:
+        raise NetworkError("the document is nested too deeply to be a network description", source) from None
     except json.JSONDecodeError as e:
         raise NetworkError(f"JSON syntax error, column {e.colno}: {e.msg}", source, e.lineno) from None
 
@@ -293,6 +303,11 @@ def load_network(path: str | os.PathLike) -> SupplyChain:
             text = f.read()
     except OSError as e:
         raise NetworkError(f"cannot read the file: {e.strerror or e}", src) from None
+    except UnicodeDecodeError as e:
+        raise NetworkError(
+            f"the file is not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); save it as UTF-8",
+            src,
+        ) from None
     lines = _Lines(src)
     data = _json_load(text, src) if ext == ".json" else _yaml_load(text, src, lines)
     return _build(data, lines, base_dir=os.path.dirname(os.path.abspath(src)))

@@ -75,6 +75,11 @@ def resolve_env_kwargs(
             )
         kwargs["max_cycles"] = el
     merged = preset_kwargs(env, preset, kwargs)
+    if kwargs.get("obs_scale") is not None and not merged.get("normalize_obs", defaults.get("normalize_obs")):
+        raise ValueError(
+            f"obs_scale={kwargs['obs_scale']!r} is used only with normalize_obs=True; pass normalize_obs=True "
+            "too (or drop obs_scale)"
+        )
     unknown = sorted(set(merged) - set(defaults))
     if unknown:
         raise TypeError(f"{env}: unknown argument(s) {unknown}; allowed: {sorted(defaults)}")

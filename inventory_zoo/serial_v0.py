@@ -77,10 +77,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from inventory_zoo.core.demand import Poisson, as_demand
 from inventory_zoo.core.leadtime import as_lead_time
 from inventory_zoo.core.spec import Edge, Node, SupplyChain
-from inventory_zoo.core.validation import check_bool, check_int, check_real, per_node
+from inventory_zoo.core.validation import (
+    MAX_COST,
+    MAX_DELAY,
+    MAX_QUANTITY,
+    check_bool,
+    check_int,
+    check_real,
+    per_node,
+)
 from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
 from inventory_zoo.presets import resolve_env_kwargs
 
@@ -130,6 +140,8 @@ def build_spec(cfg: dict[str, Any]) -> SupplyChain:
     """The :class:`SupplyChain` of a resolved serial configuration."""
     n = check_int("num_stages", cfg["num_stages"], low=1)
     raw_lt = cfg["lead_times"]
+    if isinstance(raw_lt, np.ndarray):  # like the other per-stage arguments
+        raw_lt = raw_lt.tolist()
     if isinstance(raw_lt, dict) or not isinstance(raw_lt, (list, tuple)):
         lts = [as_lead_time(raw_lt, "lead_times")] * n
     else:
@@ -138,14 +150,14 @@ def build_spec(cfg: dict[str, Any]) -> SupplyChain:
                 f"lead_times must have one value per stage ({n}, retailer first), got {len(raw_lt)}: {raw_lt!r}"
             )
         lts = [as_lead_time(v, f"lead_times[{i}]") for i, v in enumerate(raw_lt)]
-    delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0)
-    h = per_node("holding_costs", cfg["holding_costs"], n)
-    p = per_node("backorder_costs", cfg["backorder_costs"], n)
-    pc = per_node("pipeline_holding_costs", cfg["pipeline_holding_costs"], n)
-    c = per_node("order_costs", cfg["order_costs"], n)
-    k = per_node("fixed_order_costs", cfg["fixed_order_costs"], n)
-    inv = per_node("initial_inventory", cfg["initial_inventory"], n, kind="int", low=0)
-    pipe = per_node("initial_pipeline", cfg["initial_pipeline"], n, kind="int", low=0)
+    delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0, high=MAX_DELAY)
+    h = per_node("holding_costs", cfg["holding_costs"], n, high=MAX_COST)
+    p = per_node("backorder_costs", cfg["backorder_costs"], n, high=MAX_COST)
+    pc = per_node("pipeline_holding_costs", cfg["pipeline_holding_costs"], n, high=MAX_COST)
+    c = per_node("order_costs", cfg["order_costs"], n, high=MAX_COST)
+    k = per_node("fixed_order_costs", cfg["fixed_order_costs"], n, high=MAX_COST)
+    inv = per_node("initial_inventory", cfg["initial_inventory"], n, kind="int", low=0, high=MAX_QUANTITY)
+    pipe = per_node("initial_pipeline", cfg["initial_pipeline"], n, kind="int", low=0, high=MAX_QUANTITY)
     lost = check_bool("lost_sales", cfg["lost_sales"])
     demand = as_demand(cfg["demand"])
     nodes = [

@@ -256,12 +256,27 @@ class ContinuousOrders(_ActionMap):
         return orders_from_continuous(actions, self.max_order, self._scalar)
 
 
+def _finite(actions: np.ndarray) -> np.ndarray:
+    """Continuous actions as float64, clipped to ``[-1, 1]``.
+
+    Raises:
+        ValueError: a NaN action (a diverged policy), which no clipping can turn into an order.
+    """
+    a = np.asarray(actions, np.float64)
+    if np.isnan(a).any():
+        raise ValueError(
+            f"continuous actions must be numbers in [-1, 1], got NaN in {int(np.isnan(a).sum())} of {a.size} "
+            "entries (has the policy diverged?)"
+        )
+    return np.clip(a, -1.0, 1.0)
+
+
 def orders_from_continuous(actions: np.ndarray, max_order: int, scalar: bool = True) -> np.ndarray:
     """``round((a + 1) / 2 * max_order)`` of actions clipped to ``[-1, 1]``, as int64 orders.
 
     With ``scalar=True`` the trailing axis of length 1 is dropped (one order per row).
     """
-    a = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+    a = _finite(actions)
     q = np.rint((a + 1.0) * (0.5 * max_order)).astype(np.int64)
     return q[..., 0] if scalar else q
 
@@ -304,7 +319,7 @@ def levels_from_continuous(actions: np.ndarray, max_level: float) -> np.ndarray:
     Returns:
         ``[...]`` float64 levels in ``[0, max_level]`` (rounded later by :func:`orders_up_to`).
     """
-    a = np.clip(np.asarray(actions, np.float64), -1.0, 1.0)
+    a = _finite(actions)
     return ((a + 1.0) * (0.5 * float(max_level)))[..., 0]
 
 
