@@ -231,5 +231,5 @@ def raw_env(preset: str | None = None, **kwargs: Any):
 
 
 def env(preset: str | None = None, **kwargs: Any):
-    """The AEC env, wrapped with PettingZoo's out-of-bounds and order-enforcing checks."""
+    """The AEC env, wrapped with per-agent action checks and PettingZoo's order enforcing."""
     return to_aec(parallel_env(preset, **kwargs))
