@@ -257,7 +257,7 @@ def check_action_args(args: Args, env=None) -> None:
         )
     if args.max_level is not None and not (np.isfinite(args.max_level) and args.max_level > 0):
         raise SystemExit(f"--max-level must be a positive number (or 'none'); got {args.max_level!r}")
-    if env is not None and args.order_up_to_position == "echelon" and not unwrap_env(env).spec.arrays["serial_like"]:
+    if env is not None and args.order_up_to_position == "echelon" and not unwrap_env(env).spec.is_serial:
         raise SystemExit(
             f"--order-up-to-position echelon needs a serial chain; {args.env}/{args.preset} is not one"
         )
@@ -292,7 +292,7 @@ def training_reward_mix(env) -> float:
     cost (its own cost alone would teach it to hold nothing and starve its customers), else the
     env's own mix."""
     spec = unwrap_env(env).spec
-    if np.any(spec.arrays["p"] <= 0):
+    if np.any(spec.params.backorder_cost <= 0):
         return 1.0
     return float(unwrap_env(env).batch.reward_mix)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from inventory_zoo.core import quantities
 from inventory_zoo.core.validation import check_int, check_seed
 
 __all__ = ["EvaluationReport", "evaluate", "compare", "run_episodes", "format_table", "unwrap_env"]
@@ -182,13 +183,12 @@ def evaluate(
     costs, orders, seen, on_hand, backlog, demand, filled = [], [], [], [], [], [], []
     venv = None
     for venv, _, _, out in run_episodes(env, policy, episodes, seed, max_cycles):
-        a = venv.spec.arrays
         s = venv.engine_state
         costs.append(out.cost)
-        orders.append(s.ordered @ a["cin"])
-        seen.append(out.demand + out.received @ a["sout"])
+        orders.append(quantities.orders_placed(venv.spec, s))
+        seen.append(quantities.orders_seen(venv.spec, s, out.demand))
         on_hand.append(s.on_hand.copy())
-        backlog.append(s.backlog + s.owed @ a["sout"])
+        backlog.append(quantities.owes(venv.spec, s))
         demand.append(out.demand)
         filled.append(out.filled)
     cost = np.stack(costs)  # [T, B, N]
@@ -201,7 +201,7 @@ def evaluate(
     bullwhip = _ratio(o.var(0), d.var(0), np.nan)  # [B, N]
     fluct = _ratio(o.std(0), o.mean(0), 0.0)
     dem, fil = np.stack(demand), np.stack(filled)
-    dem_nodes = np.flatnonzero(venv.spec.arrays["has_demand"])
+    dem_nodes = venv.spec.params.demand_nodes
     tot_dem = dem.sum((0, 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN

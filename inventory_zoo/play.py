@@ -26,6 +26,7 @@ import numpy as np
 
 from inventory_zoo import beer_game_v0
 from inventory_zoo.beer_game_v0 import AGENTS, STERMAN_BENCHMARK
+from inventory_zoo.core import quantities
 from inventory_zoo.policies.sterman import Sterman
 
 __all__ = ["main", "build_parser", "play_beer_game"]
@@ -85,23 +86,23 @@ def sterman_costs(weeks: int) -> dict[str, float]:
 
 def _week_report(env: Any, role: str, week: int, costs: dict[str, float]) -> str:
     """What the player sees at the end of a week's steps 1-3."""
-    s, a, out = env.engine_state, env.spec.arrays, env.batch.last
+    s, p, out = env.engine_state, env.spec.params, env.batch.last
     i = AGENTS.index(role)
-    e_in = int(a["in_edges"][i][0])
+    e_in = int(p.in_edges(i)[0])
     if i == 0:
         order_in, shipped = int(out.demand[0, 0]), int(out.sold[0, 0])
         who = "your customers"
     else:
-        e_out = int(a["out_edges"][i][0])
+        e_out = int(p.out_edges(i)[0])
         order_in, shipped = int(out.received[0, e_out]), int(out.shipped[0, e_out])
         who = f"the {AGENTS[i - 1]}"
-    owed_down = int(s.backlog[0, i] + (s.owed[0] @ a["sout"])[i])
+    owed_down = int(quantities.owes(env.spec, s)[0, i])
     pipe = [int(x) for x in s.pipe[0, e_in]]
     arriving = (
         ", ".join(f"{q} in {k + 1} week{'s' if k else ''}" for k, q in enumerate(pipe) if q) or "nothing"
     )
     upstream = "brewing" if i == len(AGENTS) - 1 else "in transit to you"
-    slips = int(s.opipe[0, e_in].sum()) if a["D_max"] else 0
+    slips = int(s.opipe[0, e_in].sum())
     owed_up = int(s.owed[0, e_in])
     lines = [
         f"--- Week {week} --- you are the {role}",
@@ -115,7 +116,7 @@ def _week_report(env: Any, role: str, week: int, costs: dict[str, float]) -> str
         lines.append(
             f"  your orders not yet read by your supplier: {slips}; your supplier's backlog to you: {owed_up}"
         )
-    elif a["D"][e_in] > 0:
+    elif p.order_delay[e_in] > 0:
         lines.append(f"  brewing requests not yet started: {slips}")
     return "\n".join(lines)
 

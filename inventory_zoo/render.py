@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from inventory_zoo.core import quantities
+
 __all__ = ["render_ansi", "render_rgb", "plot_episode", "episode_history", "chart"]
 
 
@@ -21,16 +23,15 @@ def render_ansi(env: Any, member: int = 0) -> str:
     s, spec = b.state, env.spec
     if s is None:
         return "(not reset)"
-    a = spec.arrays
-    owed_down = (s.owed @ a["sout"])[member]
-    in_transit = s.pipe.sum(2)[member] @ a["cin"]
-    ordered = s.ordered[member] @ a["cin"]
+    owes = quantities.owes(spec, s)[member]
+    in_transit = quantities.in_transit(spec, s)[member]
+    ordered = quantities.orders_placed(spec, s)[member]
     last = b.last
     cost = last.cost[member] if last is not None else np.zeros(spec.num_nodes)
     rows = [
         f"period {s.t}/{b.max_cycles}   next demand: "
         + ", ".join(
-            f"{spec.nodes[i].name}={int(s.demand[member, i])}" for i in np.flatnonzero(a["has_demand"])
+            f"{spec.nodes[i].name}={int(s.demand[member, i])}" for i in spec.params.demand_nodes
         )
     ]
     head = f"{'agent':<14}{'on hand':>9}{'backlog':>9}{'transit':>9}{'ordered':>9}{'cost':>10}"
@@ -38,7 +39,7 @@ def render_ansi(env: Any, member: int = 0) -> str:
     for i, node in enumerate(spec.nodes):
         rows.append(
             f"{node.name:<14}{int(s.on_hand[member, i]):>9}"
-            f"{int(s.backlog[member, i] + owed_down[i]):>9}{int(in_transit[i]):>9}"
+            f"{int(owes[i]):>9}{int(in_transit[i]):>9}"
             f"{int(ordered[i]):>9}{cost[i]:>10.2f}"
         )
     rows.append(f"{'total':<14}{'':>36}{cost.sum():>10.2f}")
@@ -75,15 +76,18 @@ def episode_history(env: Any) -> dict[str, np.ndarray]:
 
 def record_period(env: Any) -> None:
     """Append the current period of a batch-of-one env to its history (used for rgb_array)."""
-    s, a, out = env.batch.state, env.spec.arrays, env.batch.last
-    env._history.append(
-        {
-            "on_hand": s.on_hand[0].copy(),
-            "backlog": (s.backlog + s.owed @ a["sout"])[0],
-            "orders": (s.ordered @ a["cin"])[0],
-            "demand": (out.demand + out.received @ a["sout"])[0],
-        }
-    )
+    env._history.append({k: v[0] for k, v in period_flows(env.spec, env.batch.state, env.batch.last).items()})
+
+
+def period_flows(spec: Any, s: Any, out: Any) -> dict[str, np.ndarray]:
+    """``[B, N]`` each: on hand, what each node owes (``"backlog"``), what it ordered and the
+    demand it saw (customer demand plus orders received) in the period just stepped."""
+    return {
+        "on_hand": s.on_hand.copy(),
+        "backlog": quantities.owes(spec, s),
+        "orders": quantities.orders_placed(spec, s),
+        "demand": quantities.orders_seen(spec, s, out.demand),
+    }
 
 
 def chart(history: dict[str, np.ndarray], agents: list[str], title: str = "", size: tuple[int, int] = (640, 480)):
@@ -141,11 +145,8 @@ def plot_episode(
     hist: dict[str, list] = {"on_hand": [], "backlog": [], "orders": [], "demand": []}
     agents: list[str] = []
     for venv, _, _, out in run_episodes(env, policy, 1, seed):
-        s, a = venv.engine_state, venv.spec.arrays
-        hist["on_hand"].append(s.on_hand[0].copy())
-        hist["backlog"].append((s.backlog + s.owed @ a["sout"])[0])
-        hist["orders"].append((s.ordered @ a["cin"])[0])
-        hist["demand"].append((out.demand + out.received @ a["sout"])[0])
+        for k, v in period_flows(venv.spec, venv.engine_state, out).items():
+            hist[k].append(v[0])
         agents = venv.agents
     arrays = {k: np.array(v) for k, v in hist.items()}
     fig = chart(arrays, agents, f"{getattr(env, 'metadata', {}).get('name', '')} — {policy!r}", size)

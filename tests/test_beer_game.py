@@ -147,19 +147,19 @@ def test_classic_first_three_weeks_by_hand():
 )  # fmt: skip
 def test_preset_settings(preset, demand, h, p, delays, start, T):
     env = beer_game_v0.parallel_env(preset=preset)
-    spec, a = env.spec, env.spec.arrays
+    spec, a = env.spec, env.spec.params
     assert spec.node_names == list(AGENTS)
     assert env.max_cycles == T
-    assert a["L_fixed"].tolist() == [2, 2, 2, 2]
-    assert a["D"].tolist() == delays
-    assert a["h"].tolist() == h and a["p"].tolist() == p
+    assert a.lead_time.tolist() == [2, 2, 2, 2]
+    assert a.order_delay.tolist() == delays
+    assert a.holding_cost.tolist() == h and a.backorder_cost.tolist() == p
     assert [n.initial_inventory for n in spec.nodes] == [start[0]] * 4
     assert [e.initial_pipeline for e in spec.edges] == [start[1]] * 4
     assert [e.initial_orders for e in spec.edges] == [start[2]] * 4
     if demand is not None:
         assert spec.nodes[0].demand == demand
     assert env.batch.demand_visible is False
-    assert a["lost"].tolist() == [preset == "plooto", False, False, False]
+    assert a.lost_sales.tolist() == [preset == "plooto", False, False, False]
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -254,11 +254,11 @@ def test_sterman_parameter_count_must_match_the_agents():
 
 # ---------------------------------------------------------------- Clark-Scarf and the DQN levels
 def _echelon_problem(env):
-    a = env.spec.arrays
+    a = env.spec.params
     # Lead time of each stage's decision: order delay + shipping + the week by which an order
     # follows the fill it reacts to (orders are placed after the week's shipments).
-    lam = (a["L_fixed"] + a["D"] + 1).tolist()
-    return a["h"].tolist(), float(a["p"][0]), lam, env.spec.nodes[0].demand.pmf()
+    lam = (a.lead_time + a.order_delay + 1).tolist()
+    return a.holding_cost.tolist(), float(a.backorder_cost[0]), lam, env.spec.nodes[0].demand.pmf()
 
 
 @pytest.mark.parametrize(

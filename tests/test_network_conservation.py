@@ -91,7 +91,7 @@ def test_units_are_conserved_on_random_networks(cfg, seed):
     while env.agents:
         env.step({a: env.action_space(a).sample() for a in env.agents})
         _check(env.engine_state, env.batch.last)
-        cap = env.spec.arrays["cap"]
+        cap = env.spec.params.capacity
         assert np.all(env.batch.last.shipped <= cap)
     s = env.engine_state
     assert s.delivered[0] <= env.batch.scenario.demand[0, : env.max_cycles].sum()

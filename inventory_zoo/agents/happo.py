@@ -977,7 +977,7 @@ def _max_level(args: Args, penv: Any) -> int:
     ``max_order * (longest lead time + 1)`` (room for a position covering the lead time)."""
     if args.max_level is not None:
         return int(args.max_level)
-    return int(penv.max_order) * (int(penv.spec.arrays["L_max"]) + 1)
+    return int(penv.max_order) * (int(penv.spec.params.max_lead_time) + 1)
 
 
 def make_env(args: Args):
@@ -1026,7 +1026,7 @@ def _build(args: Args, penv: Any, device: torch.device):
     else:
         obs_dims = [int(penv.observation_space(a).shape[0]) for a in agents]
     if args.action_mode == "level":
-        if args.level_position == "echelon" and not penv.spec.arrays["serial_like"]:
+        if args.level_position == "echelon" and not penv.spec.is_serial:
             raise ValueError(
                 "Args.level_position='echelon' needs a serial chain (serial_v0, or a serial network_v0)"
             )

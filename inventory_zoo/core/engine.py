@@ -32,14 +32,20 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from inventory_zoo.core._plan import Plan, plan_of
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import MAX_QUANTITY
 
-__all__ = ["State", "Scenario", "StepOut", "draw_scenario", "reset", "step", "check_orders"]
-
-#: Up to this many batch members, numpy's per-call overhead dominates and some calls are
-#: cheaper in one form (``x.take(idx, 1)``), beyond it in another (``x[:, idx]``).
-SMALL_BATCH = 64
+__all__ = [
+    "State",
+    "Scenario",
+    "StepOut",
+    "draw_scenario",
+    "reset",
+    "step",
+    "units_in_system",
+    "conservation_gap",
+]
 
 
 @dataclass
@@ -180,10 +186,10 @@ def draw_scenario(
         periods: ``T``.
         batch: the batch size when ``rngs`` is one generator.
     """
-    a = spec.arrays
-    E = spec.num_edges
-    demand_nodes = [n.demand for n in spec.nodes if n.demand is not None]
-    rand_edges = np.flatnonzero(a["random_lt"])
+    p = spec.params
+    E = p.num_edges
+    demand_nodes = [spec.nodes[n].demand for n in p.demand_nodes]
+    rand_edges = np.flatnonzero(p.random_lead_time)
     if isinstance(rngs, np.random.Generator):
         groups = [(slice(None), rngs, int(batch))]
         B = int(batch)
@@ -193,8 +199,8 @@ def draw_scenario(
     demand = np.zeros((B, periods + 1, len(demand_nodes)), np.int64)
     lead = np.empty((B, periods, E), np.int64) if rand_edges.size else None
     if lead is not None:
-        lead[:] = a["L_fixed"]
-    loss = np.empty((B, periods, E), np.int64) if a["loss_pct"] > 0 else None
+        lead[:] = p.lead_time
+    loss = np.empty((B, periods, E), np.int64) if p.loss_percent > 0 else None
     for idx, rng, size in groups:
         for j, proc in enumerate(demand_nodes):
             path = np.asarray(proc.sample(rng, size, periods + 1))
@@ -208,7 +214,7 @@ def draw_scenario(
             lt = spec.edges[k].lead_time.sample(rng, (size, periods))
             lead[idx, :, k] = lt if size > 1 else lt[0]
         if loss is not None:
-            draws = rng.integers(0, a["loss_pct"], size=(size, periods, E), endpoint=True)
+            draws = rng.integers(0, p.loss_percent, size=(size, periods, E), endpoint=True)
             loss[idx] = draws if size > 1 else draws[0]
     if np.any(demand < 0):
         raise ValueError("a demand process produced negative demand")
@@ -222,28 +228,26 @@ def draw_scenario(
 
 def _demand_by_node(spec: SupplyChain, scenario: Scenario) -> np.ndarray:
     """``[T + 1, B, N]`` read-only: ``scenario.demand`` laid out per node, period first."""
-    a = spec.arrays
     B, T1, _ = scenario.demand.shape
-    d = np.zeros((T1, B, a["N"]), np.int64)
-    for j, n in enumerate(a["demand_list"]):
-        d[..., n] = scenario.demand[..., j].T
+    d = np.zeros((T1, B, spec.num_nodes), np.int64)
+    d[..., spec.params.demand_nodes] = scenario.demand.transpose(1, 0, 2)
     d.flags.writeable = False
     return d
 
 
 def reset(spec: SupplyChain, scenario: Scenario) -> State:
     """The state at the start of period 1 for every member of ``scenario``."""
-    a = spec.arrays
+    p = spec.params
     B = scenario.demand.shape[0]
-    N, E = spec.num_nodes, spec.num_edges
+    N, E = p.num_nodes, p.num_edges
     if scenario.by_node is None:
         scenario.by_node = _demand_by_node(spec, scenario)
-    pipe = np.empty((B, E, a["L_max"]), np.int64)
-    pipe[...] = a["init_pipe"]
-    opipe = np.empty((B, E, a["D_max"]), np.int64)
-    opipe[...] = a["init_opipe"]
+    pipe = np.empty((B, E, p.max_lead_time), np.int64)
+    pipe[...] = p.initial_pipeline
+    opipe = np.empty((B, E, p.max_order_delay), np.int64)
+    opipe[...] = p.initial_orders
     on_hand = np.empty((B, N), np.int64)
-    on_hand[...] = a["init_inv"]
+    on_hand[...] = p.initial_inventory
     return State(
         t=0,
         on_hand=on_hand,
@@ -262,299 +266,161 @@ def reset(spec: SupplyChain, scenario: Scenario) -> State:
     )
 
 
-def check_orders(spec: SupplyChain, orders: np.ndarray, max_order: np.ndarray | int | None) -> np.ndarray:
-    """Validate a ``[B, E]`` array of order quantities and return it as ``int64``.
+def _floor_ratio(c: np.ndarray, a: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """``floor(c * a / total)`` exactly, for counts ``0 <= c, a <= total < 2**53``.
 
-    Raises:
-        ValueError: wrong shape, non-integer values, negative or above ``max_order``.
+    ``c * a`` may exceed int64, so the quotient is estimated in float64 (off by at most a
+    few units) and corrected with the remainder ``c * a - q * total``, which int64
+    arithmetic gets right even when the products wrap around, since the true remainder is
+    small.
     """
-    o = np.asarray(orders)
-    if o.ndim != 2 or o.shape[1] != spec.num_edges:
-        raise ValueError(f"orders must have shape [batch, {spec.num_edges}], got {o.shape}")
-    if o.dtype.kind not in "iu":
-        if o.dtype.kind == "f" and np.all(np.isfinite(o)) and np.all(o == np.round(o)):
-            o = o.astype(np.int64)
-        else:
-            raise ValueError(f"orders must be integers, got dtype {o.dtype}")
-    if o.size and o.min() < 0:
-        raise ValueError(f"orders must be >= 0, got {int(o.min())}")
-    if max_order is not None and o.size and np.any(o > max_order):
-        raise ValueError(f"orders must be <= max_order ({max_order}), got {int(o.max())}")
-    return o.astype(np.int64, copy=False)
+    q = np.floor(c * (a / total)).astype(np.int64)
+    with np.errstate(over="ignore"):
+        r = c * a - q * total
+    for _ in range(3):  # the float estimate is within +-2 of the quotient
+        low, high = r < 0, r >= total
+        q = q - low + high
+        r = r + total * low - total * high
+    return q
 
 
-def _allocate(
-    claims: list[np.ndarray], avail: np.ndarray, proportional: bool
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Split ``avail`` ``[B, N]`` units over ``C`` claim columns ``[B, N]`` in priority order.
+def _allocate(plan: Plan, claims: np.ndarray, avail: np.ndarray, proportional: bool) -> np.ndarray:
+    """Split each node's stock ``avail`` ``[B, N]`` over its claims ``[B, M]`` (priority order,
+    node after node); returns the allocation ``[B, M]``.
 
-    Priority: each claim takes what it can of what is left. Proportional: when a node is
-    short, each claim first gets its share rounded down, and the units left by the rounding go
-    by priority. The claims are separate columns rather than one ``[B, N, C]`` array because a
-    cumulative sum along a short last axis runs one tiny loop per member and node. Returns the
-    allocations (one ``[B, N]`` column per claim) and the stock left ``[B, N]``.
+    Priority: each claim takes what it can of what its predecessors left. Proportional: a
+    short node first gives each claim its share rounded down, then the units left by the
+    rounding by priority. Prefix sums run over all claims at once, so the cost is linear in
+    the number of claims, whatever the fan-out.
     """
-    left = avail
+    if plan.single_claim:
+        return np.minimum(claims, avail)
+    stock = avail.take(plan.claim_node, 1)
+    base = None
     if proportional:
-        total = claims[0]
-        for c in claims[1:]:
-            total = total + c
-        short = total > avail
-        safe = np.where(short, total, 1)
-        base = [np.where(short, c * avail // safe, c) for c in claims]
-        for b in base:
-            left = left - b
-        claims = [c - b for c, b in zip(claims, base, strict=True)]
-    alloc = []
-    for c in claims:
-        x = np.minimum(c, left)
-        left = left - x
-        alloc.append(x)
-    if proportional:
-        alloc = [x + b for x, b in zip(alloc, base, strict=True)]
-    return alloc, left
+        total = plan.claims_by_node(claims).take(plan.claim_node, 1)
+        short = total > stock
+        base = np.where(short, _floor_ratio(claims, stock, np.where(short, total, 1)), claims)
+        stock = stock - plan.claims_by_node(base).take(plan.claim_node, 1)
+        claims = claims - base
+    before = np.cumsum(claims, axis=1)
+    before -= claims  # units claimed by all claims before this one ...
+    before -= before.take(plan.claim_first, 1)  # ... of the same node
+    alloc = np.minimum(claims, np.maximum(stock - before, 0))
+    return alloc if base is None else alloc + base
 
 
-def _cols(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``x[:, idx]`` (a new C-contiguous array), by the cheaper of two equivalent calls."""
-    return x.take(idx, 1) if x.shape[0] <= SMALL_BATCH else x[:, idx]
-
-
-def _rows(a: dict, name: str, B: int) -> np.ndarray:
-    """``a[name]``, a per-node or per-edge row, tiled to ``[B, ...]`` (cached, read-only).
-
-    Operands of the same shape are cheaper for numpy than a broadcast row: much cheaper for a
-    large batch (a broadcast runs one short inner loop per member), and still measurably so
-    for a batch of one.
-    """
-    cache = a["tiled"]
-    key = (name, B)
-    row = cache.get(key)
-    if row is None:
-        row = np.tile(a[name], (B, 1))
-        row.flags.writeable = False
-        cache[key] = row
-    return row
-
-
-def _zeros(
-    a: dict, B: int, shape: tuple[int, ...] = (), dtype: type = np.float64, width: int | None = None
-) -> np.ndarray:
-    """A shared read-only ``[B, width, *shape]`` array of zeros (``width``: ``N`` by default;
-    cached)."""
-    cache = a["tiled"]
-    key = ("zeros", B, shape, dtype, width)
-    z = cache.get(key)
-    if z is None:
-        z = np.zeros((B, a["N"] if width is None else width) + shape, dtype)
-        z.flags.writeable = False
-        cache[key] = z
-    return z
-
-
-def _flat_slots(a: dict, B: int) -> np.ndarray:
-    """``[B * E]`` flat indices into a C-ordered ``[B, E, L_max]`` pipe of the slot where each
-    edge's shipment goes (fixed lead times; cached)."""
-    cache = a["tiled"]
-    key = ("flat_slots", B)
-    idx = cache.get(key)
-    if idx is None:
-        E, L = a["E"], a["L_max"]
-        idx = (np.arange(B)[:, None] * (E * L) + a["L_flat"]).reshape(-1)
-        cache[key] = idx
-    return idx
-
-
-def incidence(x: np.ndarray, a: dict, name: str) -> np.ndarray:
-    """``x @ a[name]`` for ``[B, E]`` counts and an ``[E, N]`` 0/1 incidence matrix.
-
-    numpy multiplies integer matrices with its own loops; beyond a small batch, a float64
-    product through BLAS is several times faster and exact (counts far below 2**53).
-    """
-    if x.shape[0] <= SMALL_BATCH:
-        return x @ a[name]
-    key = (name, "float")
-    m = a["tiled"].get(key)
-    if m is None:
-        m = a["tiled"][key] = a[name].astype(np.float64)
-    return (x.astype(np.float64) @ m).astype(np.int64)
-
-
-def _sum_cols(x: np.ndarray, k: int | np.ndarray, ones: np.ndarray) -> np.ndarray:
-    """``[B]`` the sum of the columns ``k`` (an int: that one column) of ``x`` ``[B, M]``;
-    ``ones`` is the same columns as a 0/1 vector ``[M]``.
-
-    A small batch takes a product with the 0/1 vector (one call); a large one gathers the
-    columns and reduces them, which beats numpy's integer matrix loops.
-    """
-    if type(k) is int:
-        return x[..., k]
-    if x.shape[0] <= SMALL_BATCH:
-        return x @ ones
-    return np.add.reduce(x[:, k], 1)
-
-
-def _advance(buf: np.ndarray) -> None:
-    """Shift ``buf`` one slot toward slot 0 along its last axis, in place.
-
-    The last slot keeps a stale value: the caller overwrites it.
-    """
-    if buf.shape[-1] > 1:
-        if buf.flags.c_contiguous:
-            flat = buf.reshape(-1)  # a view: one long overlapping copy, not one per row
-            flat[:-1] = flat[1:]
-        else:
-            buf[..., :-1] = buf[..., 1:]
-
-
-def _by_node(a: dict, edge_vals: np.ndarray, node_vals: np.ndarray) -> np.ndarray:
-    """``[B, N]``: each node's one claim (``C == 1``): its customers' entry of ``node_vals``
-    at a node with customer demand, else the entry of ``edge_vals`` of its outbound edge."""
-    x = _cols(edge_vals, a["out0"])
-    for n in a["demand_list"]:  # (cheaper than np.where for the few demand nodes)
-        x[..., n] = node_vals[..., n]
-    return x
+def _ship(plan: Plan, p, s: State, claim_e: np.ndarray, market: np.ndarray, due: np.ndarray):
+    """Shipping (step 3): returns ``(shipped_e [B, E], sold [B, N], unmet [B, N])`` and takes
+    the shipped units off ``s.on_hand``. ``unmet`` is what each node leaves unfilled: its
+    customers' backlog plus what it owes downstream (at a lost-sales node, what it loses)."""
+    B = market.shape[0]
+    E = plan.E
+    flat = np.concatenate([claim_e, market], axis=1)  # [edges | customers at each node]
+    claims = flat.take(plan.claim_src, 1)
+    alloc = _allocate(plan, claims, s.on_hand, p.proportional)
+    left = claims - alloc
+    if plan.capped:  # what a claim could not ask for this period stays owed too
+        left += np.concatenate([due, market], axis=1).take(plan.claim_src, 1) - claims
+    s.on_hand -= plan.claims_by_node(alloc)
+    unmet = plan.claims_by_node(left)
+    out = np.zeros((B, E + plan.N), np.int64)
+    out[:, plan.claim_src] = alloc
+    shipped_e = out[:, :E]
+    shipped_e[:, plan.ext_idx] = claim_e[:, plan.ext_idx]  # outside suppliers ship all they are asked
+    return shipped_e, out[:, E:], unmet
 
 
 def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) -> StepOut:
     """Advance every member one period (in place) given ``orders`` ``[B, E]`` (int64, valid).
 
-    Call :func:`check_orders` first on untrusted input: this function trusts its arguments.
+    This function trusts its arguments: the envs check actions before they become orders.
     Terms that a spec does not use (delays, losses, capacities, lost sales, zero cost rates)
     are skipped, which is what makes a batch of one fast.
     """
-    a = spec.arrays
+    p = spec.params
+    plan = plan_of(spec)
     t = s.t
     if t >= scenario.periods:
         raise RuntimeError(f"the scenario holds {scenario.periods} periods; reset before stepping on")
     B = orders.shape[0]
-    E, N = a["E"], a["N"]
-    serial = a["serial_like"]
+    E, N = plan.E, plan.N
 
     # 1. Orders reach suppliers after their delay.
-    if a["D_max"] > 0:
+    if p.max_order_delay > 0:
         opipe = s.opipe
-        incoming = np.where(a["no_delay"], orders, opipe[:, :, 0])
-        _advance(opipe)
+        incoming = np.where(plan.no_delay, orders, opipe[:, :, 0])
+        opipe[:, :, :-1] = opipe[:, :, 1:]
         opipe[:, :, -1] = 0
-        opipe[:, a["delayed"], a["delay_slot"]] = orders[:, a["delayed"]]
+        opipe[:, plan.delayed, plan.delay_slot] = orders[:, plan.delayed]
     else:
         incoming = orders
 
-    # 2. Arrivals.
+    # 2. Arrivals. The pipe is shifted as one flat array: one long overlapping copy, not one
+    # per edge (each edge's last slot then holds a stale value: cleared or overwritten below).
+    # The flat view is made anew every period: a view kept across periods would be turned into
+    # an independent array by copy.deepcopy or pickle.
+    if not s.pipe.flags.c_contiguous:
+        s.pipe = np.ascontiguousarray(s.pipe)
     pipe = s.pipe
-    # A flat view of the pipe, made anew every period: a view cached across periods would be
-    # turned into an independent array by copy.deepcopy or pickle.
-    pipe_flat = pipe.reshape(-1) if pipe.flags.c_contiguous else None
+    L = pipe.shape[2]
+    pipe_flat = pipe.reshape(-1)
     arrived_e = pipe.take(0, 2)
-    if a["L_max"] > 1:
-        if pipe_flat is not None:
-            # One long overlapping copy over the flat pipe, not one per row. (Each edge's last
-            # slot is then stale: overwritten below.)
-            pipe_flat[:-1] = pipe_flat[1:]
-        else:
-            pipe[..., :-1] = pipe[..., 1:]
-    uniform = a["L_uniform"]
-    if not uniform:
-        pipe[..., -1] = 0
+    if L > 1:
+        pipe_flat[:-1] = pipe_flat[1:]
+    if plan.clear_last:
+        pipe[:, :, -1] = 0
     if scenario.loss is not None:
         # Liu et al.'s rounding: the kept part rounds down (float64, as their code computes it).
         kept = np.floor(arrived_e * (1.0 - scenario.loss[:, t] / 100)).astype(np.int64)
-        lost_transit = arrived_e - kept
+        s.transit_lost += np.add.reduce(arrived_e - kept, 1)
         arrived_e = kept
-        s.transit_lost += np.add.reduce(lost_transit, 1)
-    arrived = arrived_e if serial else incidence(arrived_e, a, "cin")
+    arrived = plan.by_customer(arrived_e)
     s.on_hand += arrived
 
     # 3. Shipping: each node fills what it owes (its customers' backlog plus the demand revealed
-    # last period, and on each outbound edge the backlog plus the orders that reached it) from
-    # its stock, by the allocation rule; outside suppliers ship everything.
+    # last period, and on each downstream edge the backlog plus the orders that reached it)
+    # from its stock, by the allocation rule; outside suppliers ship everything.
     due = s.owed + incoming
-    claim_e = np.minimum(due, _rows(a, "cap", B)) if a["capped"] else due
+    claim_e = np.minimum(due, plan.rows("cap", p.capacity, B)) if plan.capped else due
     market = s.backlog + s.demand
-    if a["C"] == 1:
-        # One claim per node: it ships the least of the claim and its stock.
-        want = _by_node(a, claim_e, market)
-        alloc = np.minimum(want, s.on_hand)
-        s.on_hand -= alloc
-        shipped_e = _cols(alloc, a["sup0"])
-        for k in a["ext_list"]:  # outside suppliers ship all they are asked for
-            shipped_e[..., k] = claim_e[..., k]
-        sold = alloc * _rows(a, "demand_01", B)
-    else:
-        # Claims in priority order, column k of every node gathered from [edges | customers | 0].
-        flat = np.concatenate([claim_e, market, _zeros(a, B, (), np.int64, 1)], axis=1)
-        cols = [_cols(flat, k) for k in a["claim_cols"]]
-        alloc_cols, s.on_hand = _allocate(cols, s.on_hand, spec.allocation == "proportional")
-        flat_ship = np.zeros(flat.shape, np.int64)
-        for x, (nodes, dest) in zip(alloc_cols, a["claim_dest"], strict=True):
-            flat_ship[:, dest] = _cols(x, nodes)
-        shipped_e = np.where(_rows(a, "external", B), claim_e, flat_ship[:, :E])
-        sold = flat_ship[:, E : E + N]
+    shipped_e, sold, unmet = _ship(plan, p, s, claim_e, market, due)
     owed = due - shipped_e
     remaining = market - sold
-    # unmet: what each node has left unfilled, its customers' backlog plus what it owes
-    # downstream (at a lost-sales node: what it loses).
-    if a["C"] > 1:
-        unmet = remaining + incidence(owed, a, "sout")
-    elif a["capped"]:
-        unmet = _by_node(a, owed, remaining)
+    if plan.any_lost:
+        lost = unmet * plan.rows("lost", plan.lost_01, B)
+        remaining = remaining * plan.rows("backlog", plan.backlog_01, B)
+        if plan.any_drop:
+            owed = owed * plan.rows("keep_owed", plan.keep_owed_01, B)
     else:
-        unmet = want - alloc  # the same, when every claim is all that is due
-    if a["any_lost"]:
-        lost = unmet * _rows(a, "lost_01", B)
-        remaining = remaining * _rows(a, "backlog_01", B)
-        if a["any_drop"]:
-            owed = owed * _rows(a, "keep_owed_01", B)
-    else:
-        lost = _zeros(a, B, dtype=np.int64)
+        lost = plan.zeros(B, N, np.int64)
     old_backlog = s.backlog
     s.owed = owed
     s.backlog = remaining
-    if scenario.lead is not None:
-        pipe[a["bidx"](B), a["eidx"], scenario.lead[:, t] - 1] += shipped_e
-    elif uniform:
-        pipe[..., -1] = shipped_e
-    elif pipe_flat is not None:
-        # Fixed lead times: the slot of each edge's new shipment is empty (nothing is sent
-        # further out than its lead time, and the last slot was cleared above), so one
-        # flat-index assignment places them all.
-        pipe_flat[_flat_slots(a, B)] = shipped_e.reshape(-1)
+    if scenario.lead is None:
+        # Fixed lead times: each edge's new slot is empty (nothing is sent further out than
+        # its lead time, and a stale last slot is cleared above or is the new slot).
+        pipe_flat[plan.flat_slots(B, L)] = shipped_e.reshape(-1)
     else:
-        pipe[:, a["eidx"], a["L_slot"]] += shipped_e
-    ext = _sum_cols(shipped_e, a["ext_sum"], a["ext_01"])
-    out_units = _sum_cols(sold, a["demand_sum"], a["demand_01"])
-    if B <= SMALL_BATCH:
-        s.external_in += ext
-        s.delivered += out_units
-    else:  # (x[...] = x + y: the same update as x += y, cheaper for numpy with a strided y)
-        s.external_in[...] = s.external_in + ext
-        s.delivered[...] = s.delivered + out_units
+        slots = (np.arange(B)[:, None] * (E * L) + np.arange(E) * L + scenario.lead[:, t] - 1).reshape(-1)
+        pipe_flat[slots] += shipped_e.reshape(-1)  # (a later shipment may overtake: add)
+    s.external_in += shipped_e @ plan.ext_01
+    s.delivered += np.add.reduce(sold, 1)
 
     # 4. Costs.
-    holding = s.on_hand.astype(np.float64) * _rows(a, "h", B)
-    backlog_cost = unmet.astype(np.float64) * _rows(a, "p", B)
+    holding = s.on_hand.astype(np.float64) * plan.rows("h", p.holding_cost, B)
+    backlog_cost = unmet.astype(np.float64) * plan.rows("p", p.backorder_cost, B)
     cost = holding + backlog_cost
-    if a["any_pc"]:
-        pipe_e = np.add.reduce(pipe, 2) * a["pc"]
-        pipeline_cost = pipe_e if serial else pipe_e @ a["cin"]
+    if plan.any_pipeline_cost:
+        pipeline_cost = plan.by_customer(np.add.reduce(pipe, 2) * p.pipeline_holding_cost)
         cost += pipeline_cost
     else:
-        pipeline_cost = _zeros(a, B)
-    if a["any_order_cost"]:
-        basis = orders if spec.order_cost_basis == "ordered" else shipped_e
-        order_e = basis * _rows(a, "c", B)
-        if spec.quantity_discounts:
-            tier = np.searchsorted(a["qd_min"], basis, side="right") - 1
-            mult = np.where(tier >= 0, a["qd_mult"][np.maximum(tier, 0)], 1.0)
-            order_e = order_e * mult
-        if a["any_fixed_cost"]:
-            fixed_basis = orders if a["fixed_on_orders"] else shipped_e
-            order_e = order_e + _rows(a, "K", B) * (fixed_basis > 0)
-        order_cost = order_e if serial else order_e @ a["cin"]
+        pipeline_cost = plan.zeros(B, N, np.float64)
+    if plan.any_order_cost:
+        order_cost = plan.by_customer(_order_costs(plan, p, orders, shipped_e, B))
         cost += order_cost
     else:
-        order_cost = _zeros(a, B)
+        order_cost = plan.zeros(B, N, np.float64)
 
     # Positional (in field order): measurably cheaper than keywords at this call rate.
     out = StepOut(
@@ -579,6 +445,20 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     s.received = incoming
     s.ordered = orders
     return out
+
+
+def _order_costs(plan: Plan, p, orders: np.ndarray, shipped_e: np.ndarray, B: int) -> np.ndarray:
+    """``[B, E]`` unit (with quantity discounts) and fixed ordering costs of each edge."""
+    basis = orders if p.unit_cost_on_orders else shipped_e
+    order_e = basis * plan.rows("c", p.unit_cost, B)
+    if p.discount_min_qty.size:
+        tier = np.searchsorted(p.discount_min_qty, basis, side="right") - 1
+        mult = np.where(tier >= 0, p.discount_multiplier[np.maximum(tier, 0)], 1.0)
+        order_e = order_e * mult
+    if plan.any_fixed_cost:
+        fixed_basis = orders if p.fixed_cost_on_orders else shipped_e
+        order_e = order_e + plan.rows("K", p.fixed_cost, B) * (fixed_basis > 0)
+    return order_e
 
 
 def units_in_system(s: State) -> np.ndarray:

@@ -27,7 +27,6 @@ All fields are divided by ``obs_scale`` when observations are normalised.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -90,28 +89,24 @@ class SupplyChainBatch:
         self.demand_visible = check_bool("demand_visible", demand_visible)
         self.agent_id = check_bool("agent_id", agent_id)
 
-        a = spec.arrays
-        N, E = spec.num_nodes, spec.num_edges
+        p = spec.params
+        N, E = p.num_nodes, p.num_edges
         self.num_agents = N
-        self.in_degree = np.array([len(x) for x in a["in_edges"]], np.int64)
+        self.in_degree = p.in_degree
         self.max_in = int(self.in_degree.max())
-        # Edge e is entry slot_in_node[e] of agent cust[e]'s action.
-        slot = np.zeros(E, np.int64)
-        for ins in a["in_edges"]:
-            slot[ins] = np.arange(len(ins))
-        self._edge_agent = a["cust"]
+        # Edge e is entry slot[e] of agent customer[e]'s action: its place among the node's
+        # inbound edges (edges listed in edge order within each node).
+        slot = np.empty(E, np.int64)
+        slot[p.in_edge_index] = np.arange(E) - np.repeat(p.in_edge_ptr[:-1], self.in_degree)
+        self._edge_agent = p.customer
         self._edge_slot = slot
         # Edge k is agent k's only supplier (serial chains): actions are the orders as they are.
-        self._actions_are_orders = self.max_in == 1 and np.array_equal(a["cust"], np.arange(N))
-        in_idx = np.full((N, self.max_in), E, np.int64)
-        for n, ins in enumerate(a["in_edges"]):
-            in_idx[n, : len(ins)] = ins
-        self._in_idx = in_idx
-        self.edge_fields = a["L_max"] + 1 + a["D_max"]
+        self._actions_are_orders = self.max_in == 1 and np.array_equal(p.customer, np.arange(N))
+        self.edge_fields = p.max_lead_time + 1 + p.max_order_delay
         self.base_obs_dim = 3 + self.max_in * self.edge_fields
         self.obs_dim = self.base_obs_dim + (N if agent_id else 0)
         self.state_dim = N * self.base_obs_dim
-        self._build_obs_map()
+        self._build_obs_terms()
         m = self.reward_mix
         # Weights held as arrays of the operands' shapes (fewer numpy conversions per step).
         self._neg_own_weight = np.full((batch_size, N), -(1.0 - m))
@@ -223,151 +218,68 @@ class SupplyChainBatch:
         return self.observe(), rewards, self.state.t >= self.max_cycles
 
     # ------------------------------------------------------------------ views
-    def _build_obs_map(self) -> None:
-        """Observations are one linear map of the flattened state: ``X @ M (+ ids)``."""
-        a = self.spec.arrays
-        N, E = self.spec.num_nodes, self.spec.num_edges
-        L, D = a["L_max"], a["D_max"]
-        # Offsets of the state's parts in X (see _features).
-        off = {}
-        pos = 0
-        for name, size in [
-            ("on_hand", N),
-            ("backlog", N),
-            ("owed", E),
-            ("pipe", E * L),
-            ("opipe", E * D),
-            ("demand", N),
-            ("last_demand", N),
-            ("received", E),
-        ]:
-            off[name] = pos
-            pos += size
-        F0 = self.base_obs_dim
-        M = np.zeros((pos, N * F0))
-        demand_key = "demand" if self.demand_visible else "last_demand"
-        for n in range(N):
-            col = n * F0
-            M[off["on_hand"] + n, col] = 1
-            M[off["backlog"] + n, col + 1] = 1
-            M[off[demand_key] + n, col + 2] = 1
-            for e in a["out_edges"][n]:
-                M[off["owed"] + e, col + 1] = 1
-                M[off["received"] + e, col + 2] = 1
-            for k, e in enumerate(a["in_edges"][n]):
-                c = col + 3 + k * self.edge_fields
-                for j in range(L):
-                    M[off["pipe"] + e * L + j, c + j] = 1
-                M[off["owed"] + e, c + L] = 1
-                for j in range(D):
-                    M[off["opipe"] + e * D + j, c + L + 1 + j] = 1
-        if self.obs_scale is not None:
-            M /= self.obs_scale
-        self._obs_map = M
+    def _build_obs_terms(self) -> None:
+        """Observations as sums of state counts: every entry of the global state is a sum of
+        one or more columns of the count vector ``X`` (see :meth:`_counts`).
+
+        ``X`` holds, per member: on hand ``[N]``, backlog ``[N]``, the demand shown ``[N]``,
+        owed ``[E]``, orders received ``[E]``, the pipe ``[E * L]``, the order slots
+        ``[E * D]`` and one zero (the padding). Entry ``(n, 1)`` (what node ``n`` owes) sums
+        its backlog and what it owes on each downstream edge, entry ``(n, 2)`` (incoming) its
+        demand and the orders on each downstream edge; every other entry is one column. The
+        terms are listed entry after entry, so the observations are one gather and one
+        segment sum, linear in nodes plus edges.
+        """
+        p = self.spec.params
+        N, E, L, D = p.num_nodes, p.num_edges, p.max_lead_time, p.max_order_delay
+        F, F0 = self.edge_fields, self.base_obs_dim
+        o_owed, o_recv, o_pipe = 3 * N, 3 * N + E, 3 * N + 2 * E
+        o_opipe = o_pipe + E * L
+        o_zero = o_opipe + E * D
+        first = np.full((N, F0), o_zero, np.int64)
+        first[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
+        e = np.arange(E)
+        col = 3 + self._edge_slot * F  # first column of each edge's block in its customer's row
+        c = p.customer[:, None]
+        first[c, col[:, None] + np.arange(L)] = o_pipe + e[:, None] * L + np.arange(L)
+        first[p.customer, col + L] = o_owed + e
+        if D:
+            first[c, col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
+        down = p.out_edge_index
+        entry = np.concatenate([np.arange(N * F0), p.supplier[down] * F0 + 1, p.supplier[down] * F0 + 2])
+        src = np.concatenate([first.reshape(-1), o_owed + down, o_recv + down])
+        order = np.argsort(entry, kind="stable")
+        self._obs_src = src[order]
+        self._obs_starts = np.searchsorted(entry[order], np.arange(N * F0)) if down.size else None
+        self._obs_pad = bool((first == o_zero).any())
+        self._obs_weight = None if self.obs_scale is None else np.float64(1.0) / self.obs_scale
+        self._has_opipe = D > 0
         self._id_bias = np.eye(N, dtype=np.float32)
-        self._features_by_row = self._rows_are_exact()
-        self._obs_fields = self._field_plan()
-        self._has_downstream = bool(a["sout"].any())
-        self._has_opipe = a["D_max"] > 0
 
-    def _rows_are_exact(self) -> bool:
-        """Whether a large batch may build its features row by row (see :meth:`_features`).
-
-        That gives a transposed (Fortran-ordered) feature matrix, which BLAS multiplies with
-        the packing routine of its transpose: the same products in the same order, so the
-        same bits. With raw units (a 0/1 map) any order is exact; with scaled observations this
-        is checked once, on random counts, against the C-ordered product.
-        """
-        B = self.batch_size
-        if B <= engine.SMALL_BATCH:
-            return False
-        if self.obs_scale is None:
-            return True
-        X = np.random.default_rng(0).integers(0, 10_000, (B, self._obs_map.shape[0])).astype(np.float64)
-        return bool(np.array_equal(X @ self._obs_map, np.asfortranarray(X) @ self._obs_map))
-
-    def _field_plan(self) -> tuple | None:
-        """For a large batch whose observations are exact, how to write them field by field.
-
-        With raw units or a power-of-two ``obs_scale``, each observation entry is an integer
-        count (or a sum of counts) times an exact weight, so writing the fields straight into
-        the ``float32`` output gives the bits of the product ``X @ M`` while touching each
-        number once, where the dense product costs ``F`` multiply-adds per entry. Returns
-        ``(blocks, dense, weight)``: per supplier slot ``k`` the first column, the agents
-        that have a k-th supplier and those edges; whether every agent fills every slot; the
-        weight (``None``: raw units). ``None`` when the product must be used.
-        """
-        scale = self.obs_scale
-        if self.batch_size <= engine.SMALL_BATCH or (scale is not None and math.frexp(scale)[0] != 0.5):
-            return None
-        a = self.spec.arrays
-        N = self.spec.num_nodes
-        blocks = []
-        for k in range(self.max_in):
-            nodes = [n for n in range(N) if len(a["in_edges"][n]) > k]
-            edges = [int(a["in_edges"][n][k]) for n in nodes]
-            blocks.append((3 + k * self.edge_fields, _as_index(nodes, N), _as_index(edges, None)))
-        dense = bool(np.all(self.in_degree == self.max_in))
-        return blocks, dense, (None if scale is None else np.float32(1.0 / scale))
-
-    def _parts(self) -> list[np.ndarray]:
-        """The state's count arrays, ``[B, ...]`` each, in the order of the obs map's rows."""
+    def _counts(self) -> np.ndarray:
+        """``X`` ``[B, 3N + 2E + E*L + E*D (+ 1)]`` int64, the state's counts side by side."""
         s = self.state
         B = self.batch_size
-        parts = [s.on_hand, s.backlog, s.owed, s.pipe.reshape(B, -1)]
-        if self._has_opipe:  # (else no columns)
+        shown = s.demand if self.demand_visible else s.last_demand
+        parts = [s.on_hand, s.backlog, shown, s.owed, s.received, s.pipe.reshape(B, -1)]
+        if self._has_opipe:
             parts.append(s.opipe.reshape(B, -1))
-        parts += [s.demand, s.last_demand, s.received]
-        return parts
-
-    def _features_t(self) -> np.ndarray:
-        """``X.T`` ``[F, B]`` float64.
-
-        For many members: concatenating a few columns per member is one copy loop per
-        member; filling ``X.T`` part by part is one long loop per column.
-        """
-        XT = np.empty((self._obs_map.shape[0], self.batch_size))
-        o = 0
-        for part in self._parts():
-            w = part.shape[1]
-            XT[o : o + w] = part.T
-            o += w
-        return XT
-
-    def _features(self) -> np.ndarray:
-        """``X`` ``[B, F]`` float64: the state's counts side by side (the rows of the obs map)."""
-        if not self._features_by_row:
-            return np.concatenate(self._parts(), axis=1, dtype=np.float64)
-        return self._features_t().T
+        if self._obs_pad:
+            parts.append(np.zeros((B, 1), np.int64))
+        return np.concatenate(parts, axis=1)
 
     def global_state(self) -> np.ndarray:
-        """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids."""
-        if self._obs_fields is not None:  # the same values as the product below
-            return self._observe_fields()
-        return (self._features() @ self._obs_map).astype(np.float32)
+        """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids.
 
-    def _observe_fields(self) -> np.ndarray:
-        """:meth:`global_state` written field by field (see :meth:`_field_plan`)."""
-        blocks, dense, weight = self._obs_fields
-        s, a = self.state, self.spec.arrays
-        B, N, L, D = self.batch_size, self.num_agents, a["L_max"], a["D_max"]
-        out = (np.empty if dense else np.zeros)((B, N, self.base_obs_dim), np.float32)
-        demand = s.demand if self.demand_visible else s.last_demand
-        out[:, :, 0] = s.on_hand
-        if self._has_downstream:
-            out[:, :, 1] = s.backlog + engine.incidence(s.owed, a, "sout")
-            out[:, :, 2] = demand + engine.incidence(s.received, a, "sout")
-        else:
-            out[:, :, 1] = s.backlog
-            out[:, :, 2] = demand
-        for c, nodes, edges in blocks:
-            out[:, nodes, c : c + L] = s.pipe[:, edges]
-            out[:, nodes, c + L] = s.owed[:, edges]
-            if D:
-                out[:, nodes, c + L + 1 : c + L + 1 + D] = s.opipe[:, edges]
-        if weight is not None:
-            out *= weight  # a power of two: exact
-        return out.reshape(B, N * self.base_obs_dim)
+        Each entry is an exact integer sum of counts; with ``obs_scale`` it is multiplied by
+        ``1 / obs_scale`` in float64, then rounded to float32.
+        """
+        x = self._counts().take(self._obs_src, 1)
+        if self._obs_starts is not None:
+            x = np.add.reduceat(x, self._obs_starts, axis=1)
+        if self._obs_weight is not None:
+            x = x * self._obs_weight
+        return x.astype(np.float32)
 
     def observe(self) -> np.ndarray:
         """Observations ``[B, N, obs_dim]`` float32 of the current state."""
@@ -376,17 +288,3 @@ class SupplyChainBatch:
             ids = np.broadcast_to(self._id_bias, (self.batch_size,) + self._id_bias.shape)
             obs = np.concatenate([obs, ids], axis=2)
         return obs
-
-
-def _as_index(idx: list[int], n: int | None) -> slice | np.ndarray:
-    """``idx`` as a slice when it is an arithmetic progression (a view, no gather), else an
-    index array. With ``n``, ``range(n)`` becomes ``slice(None)``."""
-    if n is not None and idx == list(range(n)):
-        return slice(None)
-    if len(idx) >= 2:
-        step = idx[1] - idx[0]
-        if step > 0 and idx == list(range(idx[0], idx[-1] + 1, step)):
-            return slice(idx[0], idx[-1] + 1, step)
-    if len(idx) == 1:
-        return slice(idx[0], idx[0] + 1)
-    return np.array(idx, np.int64)

@@ -98,7 +98,7 @@ class SupplyChainParallelEnv(ParallelEnv):
         self.state_space = spaces.Box(0.0, OBS_HIGH, (b.state_dim,), np.float32)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         # Fast path of step(): one supplier per agent, plain int actions (see _plain_orders).
-        self._agent_of_edge = [int(n) for n in spec.arrays["cust"]] if b.max_in == 1 else None
+        self._agent_of_edge = [int(n) for n in spec.params.customer] if b.max_in == 1 else None
         if self._agent_of_edge == list(range(len(self.possible_agents))):
             self._agent_of_edge = []  # edge k is agent k's: the actions are the orders
         self._multi_shape = (len(self.possible_agents), b.max_in)

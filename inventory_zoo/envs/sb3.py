@@ -332,9 +332,9 @@ def position_lead_times(env: Any, position: str = "installation") -> np.ndarray:
     retailer first), the lead time an echelon level covers.
     """
     _check_position(position)
-    a = _unwrap_env(env).spec.arrays
-    lead = np.where(a["random_lt"], a["L_max"], a["L_fixed"]) + a["D"]  # per edge
-    per_node = np.array([float(lead[e[0]]) if len(e) else 0.0 for e in a["in_edges"]])
+    p = _unwrap_env(env).spec.params
+    lead = np.where(p.random_lead_time, p.max_lead_time, p.lead_time) + p.order_delay  # per edge
+    per_node = lead[p.in_edge_index[p.in_edge_ptr[:-1]]].astype(np.float64)  # first supplier
     return np.cumsum(per_node) if position == "echelon" else per_node
 
 
@@ -363,7 +363,7 @@ def _check_levels_args(env: Any, max_level: float, position: str) -> None:
     _check_position(position)
     if not np.isfinite(max_level) or max_level <= 0:
         raise ValueError(f"max_level must be a positive number, got {max_level!r}")
-    if position == "echelon" and not _unwrap_env(env).spec.arrays["serial_like"]:
+    if position == "echelon" and not _unwrap_env(env).spec.is_serial:
         raise ValueError(
             "order-up-to position 'echelon' needs a serial chain (serial_v0 or a serial network)"
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from inventory_zoo.core import quantities
 from inventory_zoo.core.validation import per_node
 from inventory_zoo.policies.base import Policy
 
@@ -35,9 +36,7 @@ def installation_position(env: Any) -> np.ndarray:
     them - what it owes (customer backlog and downstream orders) - the customer demand just
     revealed (when the env shows it). Every term is in the node's own observation.
     """
-    s, a = env.engine_state, env.spec.arrays
-    inbound = s.pipe.sum(2) + s.owed + (s.opipe.sum(2) if a["D_max"] else 0)
-    return s.on_hand + inbound @ a["cin"] - s.backlog - s.owed @ a["sout"] - _visible_demand(env)
+    return quantities.installation_position(env.spec, env.engine_state, _visible_demand(env))
 
 
 def echelon_position(env: Any) -> np.ndarray:
@@ -51,16 +50,7 @@ def echelon_position(env: Any) -> np.ndarray:
     Raises:
         ValueError: the env is not a serial chain.
     """
-    a = env.spec.arrays
-    if not a["serial_like"]:
-        raise ValueError(
-            "echelon positions are defined here for serial chains only (serial_v0 or a serial network)"
-        )
-    s = env.engine_state
-    local = s.on_hand + s.pipe.sum(2)
-    outstanding = s.owed + (s.opipe.sum(2) if a["D_max"] else 0)
-    retail_short = s.backlog[:, :1] + _visible_demand(env)[:, :1]
-    return np.cumsum(local, axis=1) + outstanding - retail_short
+    return quantities.echelon_position(env.spec, env.engine_state, _visible_demand(env))
 
 
 def _first_supplier_orders(q: np.ndarray, env: Any) -> np.ndarray:
@@ -155,17 +145,16 @@ class BaseStock(_OrderUpTo):
         position = installation_position(env)
         if not self.sequential:
             return self._orders(position, env)
-        a = env.spec.arrays
+        p = env.spec.params
         S = self._levels(position.shape[1])
         q = np.zeros_like(position)
         pending = np.zeros_like(position)
-        for n in a["downstream_first"]:
+        for n in p.upstream_first[::-1]:  # customers before their suppliers
             q[:, n] = np.clip(S[..., n] - (position[:, n] - pending[:, n]), 0, env.max_order)
             # Orders on zero-delay edges reach the supplier now; count them there.
-            for e in a["in_edges"][n][:1]:
-                sup = a["sup"][e]
-                if sup >= 0 and a["D"][e] == 0:
-                    pending[:, sup] += q[:, n]
+            e = p.in_edges(n)[0]  # (everything is ordered from the first supplier)
+            if p.supplier[e] >= 0 and p.order_delay[e] == 0:
+                pending[:, p.supplier[e]] += q[:, n]
         return _first_supplier_orders(q, env)
 
 

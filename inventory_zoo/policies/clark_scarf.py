@@ -94,27 +94,27 @@ def optimal_serial_base_stock(env: Any) -> tuple[tuple[int, ...], float]:
     if not hasattr(penv, "spec") and hasattr(env, "aec_env"):
         penv = env.aec_env
     spec = getattr(penv, "spec", None)
-    if spec is None or not hasattr(spec, "arrays"):
+    if spec is None or not hasattr(spec, "params"):
         raise ValueError(f"optimal_serial_base_stock needs an inventory_zoo env, got {type(env).__name__}")
-    a = spec.arrays
+    a = spec.params
     reasons = []
-    if not a["serial_like"]:
+    if not a.is_serial:
         reasons.append("the network is not a serial chain")
-    if a["lost"].any():
+    if a.lost_sales.any():
         reasons.append("lost sales (the model needs backlogging)")
-    if np.any(a["p"][1:] > 0):
+    if np.any(a.backorder_cost[1:] > 0):
         reasons.append(
-            f"backorder costs above the retailer ({a['p'][1:].tolist()}); the model charges the retailer only"
+            f"backorder costs above the retailer ({a.backorder_cost[1:].tolist()}); the model charges the retailer only"
         )
-    if np.any(np.diff(a["h"]) > 0):
-        reasons.append(f"holding costs rise upstream ({a['h'].tolist()}); echelon holding costs must be >= 0")
-    if a["random_lt"].any():
+    if np.any(np.diff(a.holding_cost) > 0):
+        reasons.append(f"holding costs rise upstream ({a.holding_cost.tolist()}); echelon holding costs must be >= 0")
+    if a.random_lead_time.any():
         reasons.append("random lead times")
-    if a["D_max"] > 0:
+    if a.max_order_delay > 0:
         reasons.append("order delays")
-    if a["capped"]:
+    if any(e.capacity is not None for e in spec.edges):
         reasons.append("capacities")
-    if np.any(a["K"] > 0):
+    if np.any(a.fixed_cost > 0):
         reasons.append("fixed ordering costs (base-stock is not optimal with them)")
     if spec.quantity_discounts:
         reasons.append("quantity discounts")
@@ -130,11 +130,11 @@ def optimal_serial_base_stock(env: Any) -> tuple[tuple[int, ...], float]:
         raise ValueError(
             "optimal_serial_base_stock: the env is outside the Clark-Scarf model: " + "; ".join(reasons)
         )
-    h = a["h"].tolist()
-    L = a["L_fixed"].tolist()
-    levels, cost = chen_zheng(h, float(a["p"][0]), L, pmf)
+    h = a.holding_cost.tolist()
+    L = a.lead_time.tolist()
+    levels, cost = chen_zheng(h, float(a.backorder_cost[0]), L, pmf)
     mu = float(np.arange(len(pmf)) @ pmf)
     hp_next = h[1:] + [0.0]
-    cost += sum((a["pc"][j] - hp_next[j]) * L[j] * mu for j in range(len(h)))
-    cost += float(a["c"].sum()) * mu
+    cost += sum((a.pipeline_holding_cost[j] - hp_next[j]) * L[j] * mu for j in range(len(h)))
+    cost += float(a.unit_cost.sum()) * mu
     return levels, cost

@@ -95,7 +95,7 @@ def _initial_guess(env: Any, n: int) -> list[int]:
     from inventory_zoo.evaluation import unwrap_env
 
     spec = unwrap_env(env).spec
-    a = spec.arrays
+    a = spec.params
     mu = 0.0
     for node in spec.nodes:
         if node.demand is not None:
@@ -103,11 +103,11 @@ def _initial_guess(env: Any, n: int) -> list[int]:
             if m is None:
                 m = float(node.demand.sample(np.random.default_rng(0), 16, 64).mean())
             mu += m
-    per_node = mu / max(int(a["has_demand"].sum()), 1)
+    per_node = mu / max(int(a.has_demand.sum()), 1)
     guess = []
     for i in range(n):
         lead = max(
-            (spec.edges[e].lead_time.mean + spec.edges[e].order_delay for e in a["in_edges"][i]), default=1
+            (spec.edges[e].lead_time.mean + spec.edges[e].order_delay for e in a.in_edges(i)), default=1
         )
         guess.append(int(round(per_node * (lead + 1))))
     return guess

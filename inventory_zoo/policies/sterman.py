@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from inventory_zoo.core import quantities
 from inventory_zoo.core.validation import check_int, check_real, per_node
 from inventory_zoo.policies.base import Policy
 
@@ -51,20 +52,17 @@ def stock_and_supply_line(env: Any) -> tuple[np.ndarray, np.ndarray]:
     revealed (when the env shows it before ordering). ``SL`` = units in transit to the node +
     what its suppliers owe it + its orders still on their way to the suppliers.
     """
-    s, a = env.engine_state, env.spec.arrays
+    s, spec = env.engine_state, env.spec
     visible = s.demand if env.batch.demand_visible else 0
-    S = s.on_hand - s.backlog - s.owed @ a["sout"] - visible
-    inbound = s.pipe.sum(2) + s.owed + (s.opipe.sum(2) if a["D_max"] else 0)
-    return S, inbound @ a["cin"]
+    return s.on_hand - quantities.owes(spec, s) - visible, quantities.on_order(spec, s)
 
 
 def incoming_orders(env: Any) -> np.ndarray:
     """``[B, N]`` the latest orders each node has seen: orders from downstream that reached it
     last period plus its customer demand (the one just revealed, or the one served last period
     when demand is not shown before ordering)."""
-    s, a = env.engine_state, env.spec.arrays
-    demand = s.demand if env.batch.demand_visible else s.last_demand
-    return demand + s.received @ a["sout"]
+    s = env.engine_state
+    return quantities.orders_seen(env.spec, s, s.demand if env.batch.demand_visible else s.last_demand)
 
 
 class Sterman(Policy):
