@@ -20,6 +20,7 @@ from inventory_zoo.core.demand import (
     Uniform,
 )
 from inventory_zoo.core.leadtime import RandomLeadTime
+from inventory_zoo.envs.registry import ENVS
 from inventory_zoo.evaluation import EvaluationReport, compare, evaluate
 from inventory_zoo.render import plot_episode
 
@@ -45,13 +46,7 @@ __all__ = [
     "serial_v0",
 ]
 
-_ENVS = {
-    "serial-v0": "inventory_zoo.serial_v0",
-    "network-v0": "inventory_zoo.network_v0",
-    "beer-game-v0": "inventory_zoo.beer_game_v0",
-}
-
-for _id, _mod in _ENVS.items():
-    if f"inventory_zoo/{_id}" not in _pz.env_registry.registration.parallel_registry:
-        _pz.register("parallel", f"inventory_zoo/{_id}", entry_point=f"{_mod}:parallel_env")
-        _pz.register("aec", f"inventory_zoo/{_id}", entry_point=f"{_mod}:env")
+for _e in ENVS.values():
+    if _e.pz_id not in _pz.env_registry.registration.parallel_registry:
+        _pz.register("parallel", _e.pz_id, entry_point=f"{_e.module}:parallel_env")
+        _pz.register("aec", _e.pz_id, entry_point=f"{_e.module}:env")

@@ -8,6 +8,7 @@ outside ``inventory_zoo.core`` reads it: the layers above call the named functio
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,22 +24,36 @@ class Segments:
     ``x`` ``[B, M]`` and ``G`` groups (0 for an empty group), in index order.
 
     The sums run in one pass over the columns (``np.add.reduceat``), so the cost is linear in
-    ``M + G``; the same sums, with groups of at most one column, are one gather.
+    ``M + G``. When no group has more than one column they are a gather (times a 0/1 mask
+    when some groups are empty), and nothing at all when group ``g`` is column ``g``.
     """
 
     def __init__(self, ptr: np.ndarray, index: np.ndarray, width: int) -> None:
         sizes = np.diff(ptr)
-        self.groups = len(sizes)
+        self.groups = G = len(sizes)
         self.nonempty = np.flatnonzero(sizes > 0)
-        self.all_nonempty = self.nonempty.size == self.groups
-        self.gather = None if np.array_equal(index, np.arange(width)) else index.astype(np.int64)
+        self.all_nonempty = self.nonempty.size == G
         self.single = bool(sizes.max(initial=0) <= 1)
-        self.starts = ptr[self.nonempty].astype(np.int64)
+        self.identity = self.single and self.all_nonempty and G == width and np.array_equal(index, np.arange(G))
+        if self.single:
+            # Group g's only column (any column for an empty group, masked out).
+            first = np.zeros(G, np.int64)
+            first[self.nonempty] = index[ptr[self.nonempty]]
+            self.first = first
+            self.mask = None if self.all_nonempty else (sizes > 0).astype(np.int64)
+        else:
+            self.gather = None if np.array_equal(index, np.arange(width)) else index.astype(np.int64)
+            self.starts = ptr[self.nonempty].astype(np.int64)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """``[B, G]`` group sums of ``x`` ``[B, M]`` (same dtype)."""
+        if self.identity:
+            return x
+        if self.single:
+            cols = x.take(self.first, 1)
+            return cols if self.mask is None else cols * self.mask
         cols = x if self.gather is None else x.take(self.gather, 1)
-        sums = cols if self.single else np.add.reduceat(cols, self.starts, axis=1)
+        sums = np.add.reduceat(cols, self.starts, axis=1)
         if self.all_nonempty:
             return sums
         out = np.zeros((x.shape[0], self.groups), x.dtype)
@@ -83,9 +98,22 @@ class Plan:
         self.single_claim = bool(self.M == N and np.array_equal(self.claim_node, np.arange(N)))
         # The first claim of each claim's node: prefix sums within a node start there.
         self.claim_first = self.claim_ptr[self.claim_node]
-        self.edge_claim = self.claim_src < E  # claims on downstream edges (the rest: customers)
-        self.ext_idx = np.flatnonzero(p.external)
+        # Gathers and scatters between claims and edges or nodes, as takes (no concatenation):
+        # a claim's edge (0 for a customers' claim), whether it is a customers' claim, each
+        # internal edge's claim, and each demand node's customers' claim (0 elsewhere).
+        self.demand_claim = self.claim_src >= E
+        self.claim_edge = np.where(self.demand_claim, 0, self.claim_src)
+        self.claim_node_identity = bool(np.array_equal(self.claim_node, np.arange(N)))
+        claim_of = np.zeros(E + N, np.int64)
+        claim_of[self.claim_src] = np.arange(self.M)
+        self.claim_of_edge = claim_of[:E]
+        self.demand_claim_of_node = claim_of[E:]
+        self.demand_01 = p.has_demand.astype(np.int64)
+        # Sums over the outside suppliers' edges and the demand nodes: a column when there is
+        # one (a view), else a product with a 0/1 vector.
         self.ext_01 = p.external.astype(np.int64)
+        self.ext_sum = _sum_of(self.ext_01)
+        self.demand_sum = _sum_of(p.has_demand.astype(np.int64))
         self.capped = bool((p.capacity < np.iinfo(np.int64).max).any())
         self.any_lost = bool(p.lost_sales.any())
         self.lost_01 = p.lost_sales.astype(np.int64)
@@ -108,46 +136,67 @@ class Plan:
         self.ship_slot = np.arange(E) * L + p.lead_time - 1
         self.random_lead = bool(p.random_lead_time.any())
         self.clear_last = self.random_lead or bool((p.lead_time < L).any())
-        self._cache: dict = {}
+        self.params = p
+        self._batches: dict[int, BatchRows] = {}
 
-    def rows(self, name: str, values: np.ndarray, B: int) -> np.ndarray:
-        """``values`` ``[W]`` tiled to ``[B, W]`` (cached, read-only): operands of the same
-        shape are cheaper for numpy than a broadcast row, at every batch size."""
-        key = (name, B)
-        row = self._cache.get(key)
-        if row is None:
-            row = np.tile(values, (B, 1))
-            row.flags.writeable = False
-            self._cache[key] = row
-        return row
+    def batch(self, B: int) -> BatchRows:
+        """The rows of this spec tiled to a batch of ``B`` (built once per batch size)."""
+        rows = self._batches.get(B)
+        if rows is None:
+            rows = self._batches[B] = BatchRows(self, B)
+        return rows
 
-    def zeros(self, B: int, width: int, dtype: type) -> np.ndarray:
-        """A shared read-only ``[B, width]`` array of zeros (cached)."""
-        key = ("zeros", B, width, dtype)
-        z = self._cache.get(key)
-        if z is None:
-            z = np.zeros((B, width), dtype)
-            z.flags.writeable = False
-            self._cache[key] = z
-        return z
 
-    def flat_slots(self, B: int, L: int) -> np.ndarray:
-        """``[B * E]`` flat indices into a C-ordered ``[B, E, L]`` pipe of each edge's new
-        shipment slot (fixed lead times; cached)."""
-        key = ("flat_slots", B)
-        idx = self._cache.get(key)
-        if idx is None:
-            idx = (np.arange(B)[:, None] * (self.E * L) + self.ship_slot).reshape(-1)
-            self._cache[key] = idx
-        return idx
+class BatchRows:
+    """Per-node and per-edge rows tiled to ``[B, ...]``, read-only, and shared zero arrays.
+
+    Operands of the same shape are cheaper for numpy than a broadcast row, at every batch
+    size; building them once per batch size keeps them off the per-period path.
+    """
+
+    def __init__(self, plan: Plan, B: int) -> None:
+        p = plan.params
+        self.holding = _tiled(p.holding_cost, B)
+        self.backorder = _tiled(p.backorder_cost, B)
+        self.capacity = _tiled(p.capacity, B)
+        self.unit_cost = _tiled(p.unit_cost, B)
+        self.fixed_cost = _tiled(p.fixed_cost, B)
+        self.lost_01 = _tiled(plan.lost_01, B)
+        self.backlog_01 = _tiled(plan.backlog_01, B)
+        self.keep_owed_01 = _tiled(plan.keep_owed_01, B)
+        self.external = _tiled(p.external, B)
+        self.demand_claim = _tiled(plan.demand_claim, B)
+        self.demand_01 = _tiled(plan.demand_01, B)
+        self.int_zeros = _tiled(np.zeros(plan.N, np.int64), B)
+        self.float_zeros = _tiled(np.zeros(plan.N, np.float64), B)
+        L = p.max_lead_time
+        # The flat index into a C-ordered [B, E, L] pipe of each edge's new shipment slot
+        # (fixed lead times), and of each edge's slot 0 (random ones add their lead time).
+        self.ship_slots = (np.arange(B)[:, None] * (plan.E * L) + plan.ship_slot).reshape(-1)
+        self.slot_base = (np.arange(B)[:, None] * (plan.E * L) + np.arange(plan.E) * L - 1)
+
+
+def _sum_of(ones: np.ndarray):
+    """``f(x) = x @ ones`` for ``x`` ``[B, W]`` and a 0/1 vector ``ones`` ``[W]``."""
+    cols = np.flatnonzero(ones)
+    if cols.size == 1:
+        return operator.itemgetter((slice(None), int(cols[0])))
+    return ones.__rmatmul__
+
+
+def _tiled(row: np.ndarray, B: int) -> np.ndarray:
+    out = np.tile(row, (B, 1))
+    out.flags.writeable = False
+    return out
 
 
 def plan_of(spec: SupplyChain) -> Plan:
     """The spec's plan, built on first use and kept on the spec (never pickled or copied:
     ``SupplyChain.__getstate__`` leaves it out)."""
-    plan = spec.__dict__.get("_engine_plan")
-    if plan is None:
+    try:
+        return spec._engine_plan
+    except AttributeError:
         priorities = np.array([e.priority for e in spec.edges], np.int64)
         plan = Plan(spec.params, priorities)
         object.__setattr__(spec, "_engine_plan", plan)
-    return plan
+        return plan

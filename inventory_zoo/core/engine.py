@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from inventory_zoo.core._plan import Plan, plan_of
+from inventory_zoo.core._plan import BatchRows, Plan, plan_of
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import MAX_QUANTITY
 
@@ -310,25 +310,26 @@ def _allocate(plan: Plan, claims: np.ndarray, avail: np.ndarray, proportional: b
     return alloc if base is None else alloc + base
 
 
-def _ship(plan: Plan, p, s: State, claim_e: np.ndarray, market: np.ndarray, due: np.ndarray):
+def _ship(plan: Plan, rows: BatchRows, p, s: State, claim_e: np.ndarray, market: np.ndarray, due: np.ndarray):
     """Shipping (step 3): returns ``(shipped_e [B, E], sold [B, N], unmet [B, N])`` and takes
     the shipped units off ``s.on_hand``. ``unmet`` is what each node leaves unfilled: its
-    customers' backlog plus what it owes downstream (at a lost-sales node, what it loses)."""
-    B = market.shape[0]
-    E = plan.E
-    flat = np.concatenate([claim_e, market], axis=1)  # [edges | customers at each node]
-    claims = flat.take(plan.claim_src, 1)
+    customers' backlog plus what it owes downstream (at a lost-sales node, what it loses).
+
+    Claims are gathered from the edges and the nodes by takes and one ``where`` (cheaper
+    than joining the two arrays at every batch size).
+    """
+    node_claims = market if plan.claim_node_identity else market.take(plan.claim_node, 1)
+    claims = np.where(rows.demand_claim, node_claims, claim_e.take(plan.claim_edge, 1))
     alloc = _allocate(plan, claims, s.on_hand, p.proportional)
     left = claims - alloc
-    if plan.capped:  # what a claim could not ask for this period stays owed too
-        left += np.concatenate([due, market], axis=1).take(plan.claim_src, 1) - claims
+    if plan.capped:  # what an edge could not claim this period stays owed too
+        left += np.where(rows.demand_claim, 0, (due - claim_e).take(plan.claim_edge, 1))
     s.on_hand -= plan.claims_by_node(alloc)
     unmet = plan.claims_by_node(left)
-    out = np.zeros((B, E + plan.N), np.int64)
-    out[:, plan.claim_src] = alloc
-    shipped_e = out[:, :E]
-    shipped_e[:, plan.ext_idx] = claim_e[:, plan.ext_idx]  # outside suppliers ship all they are asked
-    return shipped_e, out[:, E:], unmet
+    # Outside suppliers ship all they are asked for.
+    shipped_e = np.where(rows.external, claim_e, alloc.take(plan.claim_of_edge, 1))
+    own = alloc if plan.claim_node_identity else alloc.take(plan.demand_claim_of_node, 1)
+    return shipped_e, own * rows.demand_01, unmet
 
 
 def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) -> StepOut:
@@ -344,7 +345,7 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     if t >= scenario.periods:
         raise RuntimeError(f"the scenario holds {scenario.periods} periods; reset before stepping on")
     B = orders.shape[0]
-    E, N = plan.E, plan.N
+    rows = plan.batch(B)
 
     # 1. Orders reach suppliers after their delay.
     if p.max_order_delay > 0:
@@ -382,45 +383,45 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     # last period, and on each downstream edge the backlog plus the orders that reached it)
     # from its stock, by the allocation rule; outside suppliers ship everything.
     due = s.owed + incoming
-    claim_e = np.minimum(due, plan.rows("cap", p.capacity, B)) if plan.capped else due
+    claim_e = np.minimum(due, rows.capacity) if plan.capped else due
     market = s.backlog + s.demand
-    shipped_e, sold, unmet = _ship(plan, p, s, claim_e, market, due)
+    shipped_e, sold, unmet = _ship(plan, rows, p, s, claim_e, market, due)
     owed = due - shipped_e
     remaining = market - sold
     if plan.any_lost:
-        lost = unmet * plan.rows("lost", plan.lost_01, B)
-        remaining = remaining * plan.rows("backlog", plan.backlog_01, B)
+        lost = unmet * rows.lost_01
+        remaining = remaining * rows.backlog_01
         if plan.any_drop:
-            owed = owed * plan.rows("keep_owed", plan.keep_owed_01, B)
+            owed = owed * rows.keep_owed_01
     else:
-        lost = plan.zeros(B, N, np.int64)
+        lost = rows.int_zeros
     old_backlog = s.backlog
     s.owed = owed
     s.backlog = remaining
     if scenario.lead is None:
         # Fixed lead times: each edge's new slot is empty (nothing is sent further out than
         # its lead time, and a stale last slot is cleared above or is the new slot).
-        pipe_flat[plan.flat_slots(B, L)] = shipped_e.reshape(-1)
+        pipe_flat[rows.ship_slots] = shipped_e.reshape(-1)
     else:
-        slots = (np.arange(B)[:, None] * (E * L) + np.arange(E) * L + scenario.lead[:, t] - 1).reshape(-1)
+        slots = (rows.slot_base + scenario.lead[:, t]).reshape(-1)
         pipe_flat[slots] += shipped_e.reshape(-1)  # (a later shipment may overtake: add)
-    s.external_in += shipped_e @ plan.ext_01
-    s.delivered += np.add.reduce(sold, 1)
+    s.external_in += plan.ext_sum(shipped_e)
+    s.delivered += plan.demand_sum(sold)
 
     # 4. Costs.
-    holding = s.on_hand.astype(np.float64) * plan.rows("h", p.holding_cost, B)
-    backlog_cost = unmet.astype(np.float64) * plan.rows("p", p.backorder_cost, B)
+    holding = s.on_hand.astype(np.float64) * rows.holding
+    backlog_cost = unmet.astype(np.float64) * rows.backorder
     cost = holding + backlog_cost
     if plan.any_pipeline_cost:
         pipeline_cost = plan.by_customer(np.add.reduce(pipe, 2) * p.pipeline_holding_cost)
         cost += pipeline_cost
     else:
-        pipeline_cost = plan.zeros(B, N, np.float64)
+        pipeline_cost = rows.float_zeros
     if plan.any_order_cost:
-        order_cost = plan.by_customer(_order_costs(plan, p, orders, shipped_e, B))
+        order_cost = plan.by_customer(_order_costs(plan, rows, p, orders, shipped_e))
         cost += order_cost
     else:
-        order_cost = plan.zeros(B, N, np.float64)
+        order_cost = rows.float_zeros
 
     # Positional (in field order): measurably cheaper than keywords at this call rate.
     out = StepOut(
@@ -447,17 +448,17 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     return out
 
 
-def _order_costs(plan: Plan, p, orders: np.ndarray, shipped_e: np.ndarray, B: int) -> np.ndarray:
+def _order_costs(plan: Plan, rows: BatchRows, p, orders: np.ndarray, shipped_e: np.ndarray) -> np.ndarray:
     """``[B, E]`` unit (with quantity discounts) and fixed ordering costs of each edge."""
     basis = orders if p.unit_cost_on_orders else shipped_e
-    order_e = basis * plan.rows("c", p.unit_cost, B)
+    order_e = basis * rows.unit_cost
     if p.discount_min_qty.size:
         tier = np.searchsorted(p.discount_min_qty, basis, side="right") - 1
         mult = np.where(tier >= 0, p.discount_multiplier[np.maximum(tier, 0)], 1.0)
         order_e = order_e * mult
     if plan.any_fixed_cost:
         fixed_basis = orders if p.fixed_cost_on_orders else shipped_e
-        order_e = order_e + plan.rows("K", p.fixed_cost, B) * (fixed_basis > 0)
+        order_e = order_e + rows.fixed_cost * (fixed_basis > 0)
     return order_e
 
 

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from inventory_zoo.core import engine
+from inventory_zoo.core._plan import Segments
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import (
     MAX_PERIODS,
@@ -106,7 +107,7 @@ class SupplyChainBatch:
         self.base_obs_dim = 3 + self.max_in * self.edge_fields
         self.obs_dim = self.base_obs_dim + (N if agent_id else 0)
         self.state_dim = N * self.base_obs_dim
-        self._build_obs_terms()
+        self._build_obs_layout()
         m = self.reward_mix
         # Weights held as arrays of the operands' shapes (fewer numpy conversions per step).
         self._neg_own_weight = np.full((batch_size, N), -(1.0 - m))
@@ -218,68 +219,91 @@ class SupplyChainBatch:
         return self.observe(), rewards, self.state.t >= self.max_cycles
 
     # ------------------------------------------------------------------ views
-    def _build_obs_terms(self) -> None:
-        """Observations as sums of state counts: every entry of the global state is a sum of
-        one or more columns of the count vector ``X`` (see :meth:`_counts`).
+    def _build_obs_layout(self) -> None:
+        """Where each entry of the global state comes from, as columns of the count vector
+        ``X`` (see :meth:`_counts`): every entry is ``X[a] + X[b]``, two gathers for all of
+        them, linear in nodes plus edges.
 
         ``X`` holds, per member: on hand ``[N]``, backlog ``[N]``, the demand shown ``[N]``,
         owed ``[E]``, orders received ``[E]``, the pipe ``[E * L]``, the order slots
-        ``[E * D]`` and one zero (the padding). Entry ``(n, 1)`` (what node ``n`` owes) sums
-        its backlog and what it owes on each downstream edge, entry ``(n, 2)`` (incoming) its
-        demand and the orders on each downstream edge; every other entry is one column. The
-        terms are listed entry after entry, so the observations are one gather and one
-        segment sum, linear in nodes plus edges.
+        ``[E * D]``, for nodes with several downstream edges the sums of owed and of orders
+        received over those edges, and one zero. Entry ``(n, 1)`` (what node ``n`` owes) is
+        its backlog plus what it owes downstream (one edge's ``owed``, or the sum); entry
+        ``(n, 2)`` (incoming) its demand plus the orders from downstream; every other entry
+        is one column plus the zero.
         """
         p = self.spec.params
         N, E, L, D = p.num_nodes, p.num_edges, p.max_lead_time, p.max_order_delay
         F, F0 = self.edge_fields, self.base_obs_dim
         o_owed, o_recv, o_pipe = 3 * N, 3 * N + E, 3 * N + 2 * E
         o_opipe = o_pipe + E * L
-        o_zero = o_opipe + E * D
-        first = np.full((N, F0), o_zero, np.int64)
-        first[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
+        fan = np.flatnonzero(np.diff(p.out_edge_ptr) > 1)  # nodes with several downstream edges
+        o_fan = o_opipe + E * D
+        o_zero = o_fan + 2 * fan.size
+        a = np.full((N, F0), o_zero, np.int64)
+        a[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
         e = np.arange(E)
         col = 3 + self._edge_slot * F  # first column of each edge's block in its customer's row
         c = p.customer[:, None]
-        first[c, col[:, None] + np.arange(L)] = o_pipe + e[:, None] * L + np.arange(L)
-        first[p.customer, col + L] = o_owed + e
+        a[c, col[:, None] + np.arange(L)] = o_pipe + e[:, None] * L + np.arange(L)
+        a[p.customer, col + L] = o_owed + e
         if D:
-            first[c, col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
-        down = p.out_edge_index
-        entry = np.concatenate([np.arange(N * F0), p.supplier[down] * F0 + 1, p.supplier[down] * F0 + 2])
-        src = np.concatenate([first.reshape(-1), o_owed + down, o_recv + down])
-        order = np.argsort(entry, kind="stable")
-        self._obs_src = src[order]
-        self._obs_starts = np.searchsorted(entry[order], np.arange(N * F0)) if down.size else None
-        self._obs_pad = bool((first == o_zero).any())
+            a[c, col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
+        b = np.full((N, F0), o_zero, np.int64)
+        one = np.flatnonzero(np.diff(p.out_edge_ptr) == 1)
+        first_out = p.out_edge_index[p.out_edge_ptr[one]]
+        b[one, 1], b[one, 2] = o_owed + first_out, o_recv + first_out
+        b[fan, 1], b[fan, 2] = o_fan + np.arange(fan.size), o_fan + fan.size + np.arange(fan.size)
+        self._obs_a, self._obs_b = a.reshape(-1), b.reshape(-1)
+        self._obs_pad = bool((a == o_zero).any() or (b == o_zero).any())
+        self._zero_col = np.zeros((self.batch_size, 1), np.int64)
+        self._buffers: dict[str, np.ndarray] = {}
+        # Sums over the downstream edges of each fan-out node (grouped by supplier, in order).
+        internal = p.out_edge_index
+        fan_edges = internal[np.isin(p.supplier[internal], fan)]
+        fan_ptr = np.r_[0, np.cumsum(np.diff(p.out_edge_ptr)[fan])]
+        self._fan_sums = Segments(fan_ptr, fan_edges, E) if fan.size else None
         self._obs_weight = None if self.obs_scale is None else np.float64(1.0) / self.obs_scale
+        self._has_downstream = internal.size > 0
         self._has_opipe = D > 0
         self._id_bias = np.eye(N, dtype=np.float32)
 
     def _counts(self) -> np.ndarray:
-        """``X`` ``[B, 3N + 2E + E*L + E*D (+ 1)]`` int64, the state's counts side by side."""
+        """``X`` (see :meth:`_build_obs_layout`) ``[B, P]`` int64."""
         s = self.state
         B = self.batch_size
         shown = s.demand if self.demand_visible else s.last_demand
         parts = [s.on_hand, s.backlog, shown, s.owed, s.received, s.pipe.reshape(B, -1)]
         if self._has_opipe:
             parts.append(s.opipe.reshape(B, -1))
+        if self._fan_sums is not None:
+            parts += [self._fan_sums(s.owed), self._fan_sums(s.received)]
         if self._obs_pad:
-            parts.append(np.zeros((B, 1), np.int64))
-        return np.concatenate(parts, axis=1)
+            parts.append(self._zero_col)
+        return np.concatenate(parts, axis=1, out=self._scratch("X", sum(x.shape[1] for x in parts)))
+
+    def _scratch(self, name: str, width: int) -> np.ndarray:
+        """A ``[B, width]`` int64 work array kept between calls: fresh arrays of this size
+        would be new memory every period (page faults cost more than the work at large B)."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape[1] != width:
+            buf = self._buffers[name] = np.empty((self.batch_size, width), np.int64)
+        return buf
 
     def global_state(self) -> np.ndarray:
         """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids.
 
-        Each entry is an exact integer sum of counts; with ``obs_scale`` it is multiplied by
-        ``1 / obs_scale`` in float64, then rounded to float32.
+        Each entry is an exact integer count (or sum of counts); with ``obs_scale`` it is
+        multiplied by ``1 / obs_scale`` in float64, then rounded to float32.
         """
-        x = self._counts().take(self._obs_src, 1)
-        if self._obs_starts is not None:
-            x = np.add.reduceat(x, self._obs_starts, axis=1)
-        if self._obs_weight is not None:
-            x = x * self._obs_weight
-        return x.astype(np.float32)
+        X = self._counts()
+        x = X.take(self._obs_a, 1, out=self._scratch("a", self._obs_a.size))
+        if self._has_downstream:
+            x += X.take(self._obs_b, 1, out=self._scratch("b", self._obs_b.size))
+        if self._obs_weight is None:
+            return x.astype(np.float32)
+        # The product in float64, rounded once to float32 (one call).
+        return np.multiply(x, self._obs_weight, out=np.empty(x.shape, np.float32), casting="unsafe")
 
     def observe(self) -> np.ndarray:
         """Observations ``[B, N, obs_dim]`` float32 of the current state."""
