@@ -268,7 +268,7 @@ class SupplyChainBatch:
         self._obs_weight = None if self.obs_scale is None else np.float64(1.0) / self.obs_scale
         self._has_downstream = internal.size > 0
         self._has_opipe = D > 0
-        self._id_bias = np.eye(N, dtype=np.float32)
+        self._id_bias = np.eye(N, dtype=np.float32) if self.agent_id else None  # [N, N]: only with ids
 
     def _counts(self) -> np.ndarray:
         """``X`` (see :meth:`_build_obs_layout`) ``[B, P]`` int64."""
