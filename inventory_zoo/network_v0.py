@@ -109,6 +109,7 @@ __all__ = [
     "parallel_env",
     "raw_env",
     "resolve_kwargs",
+    "save_network",
 ]
 
 NAME = "network_v0"
@@ -608,6 +609,28 @@ def network_to_dict(spec: SupplyChain) -> dict[str, Any]:
     if spec.shipping_loss:
         out["shipping_loss"] = spec.shipping_loss
     return out
+
+
+def save_network(spec: SupplyChain, path: str | os.PathLike) -> None:
+    """Write ``spec`` to a network file: YAML for ``.yaml``/``.yml`` (needs PyYAML), JSON for
+    ``.json``. :func:`load_network` reads it back into an equal network.
+
+    Raises:
+        ValueError: another extension.
+        NetworkError: a demand process that has no file form (a custom subclass).
+    """
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    data = network_to_dict(spec)
+    if ext in (".yaml", ".yml"):
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False)
+    elif ext == ".json":
+        text = json.dumps(data, indent=1)
+    else:
+        raise ValueError(f"path must end in .yaml, .yml or .json, got {os.fspath(path)!r}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 # ------------------------------------------------------------------------------------ the env
