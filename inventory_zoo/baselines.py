@@ -129,7 +129,7 @@ def baselines(
         name = f"base-stock {found.levels}, {label}"
         out.policies[name] = (kind, found.policy())
         out.levels[name] = tuple(found.levels)
-    q = mean_demand(penv)
+    q = min(mean_demand(penv), int(penv.max_order))  # an order above max_order is not an action
     out.policies[f"constant order {q}"] = ("naive", ConstantOrder(q))
     out.policies["random orders"] = ("naive", RandomPolicy(random_seed))
     return out
