@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,9 @@ def _model_path(path: str | Path) -> Path:
 def _unsafe(p: Path, why: str) -> UnsafeModelFileError:
     return UnsafeModelFileError(
         f"{p}: {why}. Loading it would unpickle it, which can run any code the file holds; a HAPPO "
-        "model file (best.pt) holds only tensors and settings and loads safely. If you made this file "
-        "yourself or trust its source, load it deliberately with load_policy(path, trusted=True)."
+        "model file (best.pt) holds only tensors and settings and loads safely, while resume checkpoints "
+        "(last.pt, checkpoints/iter_*.pt) are full pickles. If you made this file yourself or trust its "
+        "source, load it deliberately with load_policy(path, trusted=True)."
     )
 
 
@@ -157,10 +159,12 @@ def read_model(path: str | Path, *, trusted: bool = False) -> ModelFile:
     try:
         ck = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        if "Weights only load failed" not in str(e):
-            raise ValueError(f"{p}: not a HAPPO model file ({str(e).splitlines()[0]})") from None
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
+        if found is None:
+            raise ValueError(f"{p}: not a HAPPO model file (it does not unpickle as data)") from None
         if not trusted:
-            raise _unsafe(p, "the file holds Python objects other than tensors and plain values") from None
+            why = f"the file holds Python objects other than tensors and plain values (it would call {found[1]})"
+            raise _unsafe(p, why) from None
         ck = torch.load(p, map_location="cpu", weights_only=False)
     except Exception as e:  # a torch.load of anything but a torch file: KeyError, RuntimeError, EOFError...
         raise ValueError(f"{p}: not a HAPPO model file ({type(e).__name__}: {e})") from None
