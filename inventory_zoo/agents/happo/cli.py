@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 import tyro
 
 from inventory_zoo.agents.common import UsageError, resolve_device, run_cli
-from inventory_zoo.agents.happo.checkpoint import build_policy, read_model
+from inventory_zoo.agents.happo.checkpoint import build_policy, load_checkpoint, read_model
 from inventory_zoo.agents.happo.config import Args, make_env, paper_args
-from inventory_zoo.agents.happo.training import train
+from inventory_zoo.agents.happo.training import RESUME_OVERRIDES, train
 
 __all__ = ["HappoCommand", "main", "parse"]
 
@@ -75,12 +75,31 @@ def evaluate_model(path: str, cfg: Args) -> int:
     return 0
 
 
+def _typed(argv: list[str], name: str) -> bool:
+    """Whether the field ``name`` was given on the command line (under any of its spellings)."""
+    flag = "--" + name.replace("_", "-")
+    spellings = {flag, "--no-" + flag[2:], *(("--timesteps",) if name == "total_timesteps" else ())}
+    return any(tok.split("=", 1)[0] in spellings for tok in argv)
+
+
+def _resume_config(cfg: Args, argv: list[str]) -> Args:
+    """A resumed run keeps its checkpoint's settings, but for those of :data:`RESUME_OVERRIDES`
+    typed on this command line (an omitted ``--timesteps`` keeps the run's budget)."""
+    try:
+        saved = Args(**load_checkpoint(cfg.resume)["config"])  # type: ignore[arg-type]
+    except (ValueError, FileNotFoundError) as e:
+        raise UsageError(f"--resume {cfg.resume}: {e}") from None
+    return replace(cfg, **{k: getattr(saved, k) for k in RESUME_OVERRIDES if not _typed(argv, k)})
+
+
 def _run(argv: list[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     cmd = parse(argv)
     if cmd.eval_only is not None:
         return evaluate_model(cmd.eval_only, cmd.config)
-    resolve_device(cmd.config.device)  # --device cuda without CUDA: one line, exit 2
-    result = train(cmd.config)
+    cfg = _resume_config(cmd.config, argv) if cmd.config.resume else cmd.config
+    resolve_device(cfg.device)  # --device cuda without CUDA: one line, exit 2
+    result = train(cfg)
     print(
         f"\nbest evaluation cost {result.best_cost:.3f} per period (iteration {result.best_iteration}); "
         f"{result.global_step:,} env-steps in {result.wall_time:.0f} s = {result.sps:,.0f} env-steps/s; "
