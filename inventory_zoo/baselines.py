@@ -188,22 +188,26 @@ def baseline_table(
             row["levels"] = base.levels[name]
         rows.append(row)
     rows.sort(key=lambda r: r["cost_per_period"])
+    _add_reference(rows, base)
+    return rows
+
+
+def _add_reference(rows: list[dict[str, Any]], base: Baselines) -> None:
+    """Append the exact row (if any) and give every row its gap to the reference: the exact
+    optimum, else the best searched base-stock (which then carries the note saying why)."""
     if base.exact is not None:
-        rows.append(
-            {"policy": "optimum (expected)", "kind": "exact", "cost_per_period": base.exact,
-             "cost_per_period_ci95": 0.0, "fill_rate": math.nan}
-        )  # fmt: skip
-        ref = base.exact
+        ref_row = {"policy": "optimum (expected)", "kind": "exact", "cost_per_period": base.exact,
+                   "cost_per_period_ci95": 0.0, "fill_rate": math.nan}  # fmt: skip
+        rows.append(ref_row)
     else:
-        searched = [r["cost_per_period"] for r in rows if r["kind"] == "searched"]
-        ref = min(searched)
+        ref_row = next(r for r in rows if r["kind"] == "searched")  # the cheapest: rows are sorted by cost
+    ref = float(ref_row["cost_per_period"])
+    label = "exact optimum" if base.exact is not None else "searched base-stock"
     for r in rows:
         r["gap_percent"] = 100.0 * (r["cost_per_period"] / ref - 1.0) if ref > 0 else math.nan
-        r["reference"] = "exact optimum" if base.exact is not None else "searched base-stock"
-    if base.notes:  # why there is no exact optimum: kept with the row that replaces it as reference
-        ref_row = next(r for r in rows if r["kind"] in ("exact", "searched"))
+        r["reference"] = label
+    if base.notes:
         ref_row["notes"] = dict(base.notes)
-    return rows
 
 
 def format_table(rows: list[dict[str, Any]], title: str | None = None) -> str:

@@ -156,8 +156,18 @@ def read_model(path: str | Path, *, trusted: bool = False) -> ModelFile:
         FileNotFoundError: no such file.
     """
     p = _model_path(path)
+    ck = _load_data(p, trusted)
+    if isinstance(ck, dict) and ck.get("format") == CHECKPOINT_FORMAT:
+        if not trusted:
+            raise _unsafe(p, "this is a resume checkpoint, not a model file (use its run's best.pt)")
+        ck = ck["model"]
+    return _model_of(ck, p)
+
+
+def _load_data(p: Path, trusted: bool) -> Any:
+    """``torch.load`` with the weights-only unpickler; full unpickling only when ``trusted``."""
     try:
-        ck = torch.load(p, map_location="cpu", weights_only=True)
+        return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         found = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
         if found is None:
@@ -165,19 +175,19 @@ def read_model(path: str | Path, *, trusted: bool = False) -> ModelFile:
         if not trusted:
             why = f"the file holds Python objects other than tensors and plain values (it would call {found[1]})"
             raise _unsafe(p, why) from None
-        ck = torch.load(p, map_location="cpu", weights_only=False)
+        return torch.load(p, map_location="cpu", weights_only=False)
     except Exception as e:  # a torch.load of anything but a torch file: KeyError, RuntimeError, EOFError...
         raise ValueError(f"{p}: not a HAPPO model file ({type(e).__name__}: {e})") from None
-    if isinstance(ck, dict) and ck.get("format") == CHECKPOINT_FORMAT:
-        if not trusted:
-            raise _unsafe(p, "this is a resume checkpoint, not a model file (use its run's best.pt)")
-        ck = ck["model"]
+
+
+def _model_of(ck: Any, p: Path) -> ModelFile:
+    """The :class:`ModelFile` of a loaded model record, checked."""
     if not isinstance(ck, dict) or ck.get("format") != MODEL_FORMAT:
         raise ValueError(f"{p}: not a HAPPO model file (no format {MODEL_FORMAT!r})")
     if ck.get("version") != VERSION:
         raise ValueError(f"{p}: model file version {ck.get('version')!r}; this inventory-zoo reads {VERSION}")
     try:
-        return ModelFile(
+        model = ModelFile(
             path=p, config_json=str(ck["config"]), agents=[str(a) for a in ck["agents"]],
             obs_dims=[int(d) for d in ck["obs_dims"]], nvecs=[tuple(int(n) for n in nv) for nv in ck["nvecs"]],
             policy={str(k): str(v) for k, v in ck["policy"].items()}, obs_scale=float(ck["obs_scale"]),
@@ -185,6 +195,11 @@ def read_model(path: str | Path, *, trusted: bool = False) -> ModelFile:
         )  # fmt: skip
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ValueError(f"{p}: a damaged HAPPO model file ({type(e).__name__}: {e})") from None
+    if not len(model.agents) == len(model.obs_dims) == len(model.nvecs) == len(model.actors):
+        raise ValueError(
+            f"{p}: a damaged HAPPO model file (agents, inputs, actions and actors differ in number)"
+        )
+    return model
 
 
 def build_policy(model: ModelFile, device: str | torch.device = "cpu") -> HAPPOPolicy:
