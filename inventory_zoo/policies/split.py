@@ -5,7 +5,8 @@ supplier (its inbound edges, in edge order), each at most ``max_order``. The rul
 
 - ``"first"``: everything from the first supplier (what every single-sourcing rule does).
 - ``"fractions"``: supplier ``j`` gets ``w_j * q`` for fixed weights ``w`` (one per supplier
-  slot, summing to 1), rounded so the parts add up to ``q`` (largest remainders first), then
+  slot, summing to 1, or a ``[B, k]`` array with one row per batch member; a node with fewer
+  suppliers renormalises the weights of its slots), rounded so the parts add up to ``q`` (largest remainders first), then
   each part capped at ``max_order``.
 - ``"cheapest"``: cheapest-available-first. The suppliers are ranked by unit cost (ties: the
   shorter lead time, then edge order). Going down the ranking, each gets what it can ship now,
@@ -42,8 +43,17 @@ def check_split(split: Any, fractions: Any) -> tuple[str, np.ndarray | None]:
             raise ValueError(f"fractions are used only with split='fractions', got split={split!r}")
         return split, None
     w = np.asarray(fractions, np.float64) if fractions is not None else np.zeros(0)
-    if w.ndim != 1 or w.size < 1 or not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-9:
-        raise ValueError(f"fractions must be one weight >= 0 per supplier, summing to 1; got {fractions!r}")
+    if (
+        w.ndim not in (1, 2)
+        or w.shape[-1] < 1
+        or not np.all(np.isfinite(w))
+        or np.any(w < 0)
+        or np.any(np.abs(w.sum(-1) - 1) > 1e-9)
+    ):
+        raise ValueError(
+            f"fractions must be one weight >= 0 per supplier summing to 1 (or one such row per batch "
+            f"member); got {fractions!r}"
+        )
     return split, w
 
 
@@ -75,10 +85,12 @@ def split_orders(q: np.ndarray, env: Any, split: str = "first", fractions: np.nd
         out[..., 0] = np.minimum(q, cap)
         return out
     if split == "fractions":
-        w = np.zeros(k)
-        w[: min(k, len(fractions))] = fractions[:k]
-        w = np.where(valid, w, 0.0)  # [N, k]
-        tot = w.sum(1, keepdims=True)
+        fr = np.asarray(fractions, np.float64)
+        w = np.zeros(fr.shape[:-1] + (k,))
+        m = min(k, fr.shape[-1])
+        w[..., :m] = fr[..., :m]
+        w = np.where(valid, w[..., None, :], 0.0)  # [N, k] or [B, N, k]
+        tot = w.sum(-1, keepdims=True)
         w = np.where(tot > 0, w / np.where(tot > 0, tot, 1), valid / valid.sum(1, keepdims=True))
         raw = q[..., None] * w  # [B, N, k]
         base = np.floor(raw).astype(np.int64)
