@@ -16,7 +16,9 @@ import numpy as np
 __all__ = ["batch_param", "check_param", "mean_customer_demand", "replenishment_lead_times"]
 
 
-def check_param(name: str, value: Any, low: float | None = None, high: float | None = None, integer: bool = False) -> Any:
+def check_param(
+    name: str, value: Any, low: float | None = None, high: float | None = None, integer: bool = False
+) -> Any:
     """Check a scalar, per-agent sequence or ``[B, N]`` array parameter without knowing ``B, N``.
 
     Returns:
@@ -31,7 +33,9 @@ def check_param(name: str, value: Any, low: float | None = None, high: float | N
     if arr.dtype.kind not in "iuf" or arr.dtype == bool:
         raise TypeError(f"{name} must be a number, one per agent, or a [batch, agents] array; got {value!r}")
     if arr.ndim > 2 or arr.size == 0:
-        raise ValueError(f"{name} must be a number, one per agent, or a [batch, agents] array; got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a number, one per agent, or a [batch, agents] array; got shape {arr.shape}"
+        )
     if integer and arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise TypeError(f"{name} must be integers, got {value!r}")

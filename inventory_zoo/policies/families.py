@@ -78,7 +78,12 @@ def _spec(env: Any) -> Any:
 def _scale(env: Any) -> tuple[float, np.ndarray, int, int]:
     """(mean demand, lead times [N], max_order, suppliers per node at most)."""
     spec = _spec(env)
-    return mean_customer_demand(spec), replenishment_lead_times(spec), _max_order(env), int(spec.params.in_degree.max())
+    return (
+        mean_customer_demand(spec),
+        replenishment_lead_times(spec),
+        _max_order(env),
+        int(spec.params.in_degree.max()),
+    )
 
 
 def _max_order(env: Any) -> int:

@@ -46,7 +46,12 @@ from inventory_zoo.core import quantities
 from inventory_zoo.core.validation import check_real
 from inventory_zoo.policies.base import Policy
 from inventory_zoo.policies.base_stock import echelon_position, installation_position
-from inventory_zoo.policies.batched import batch_param, check_param, mean_customer_demand, replenishment_lead_times
+from inventory_zoo.policies.batched import (
+    batch_param,
+    check_param,
+    mean_customer_demand,
+    replenishment_lead_times,
+)
 from inventory_zoo.policies.split import check_split, split_orders
 
 __all__ = ["ForecastOrderUpTo", "demand_seen", "FORECASTS", "POSITIONS"]
@@ -140,7 +145,9 @@ class ForecastOrderUpTo(Policy):
         keys = ("alpha", "beta") if self.forecast == "es" else ("window",)
         keys += ("safety", "z", "cycle", "review")
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in keys)
-        return f"ForecastOrderUpTo({self.forecast!r}, {args}, position={self.position!r}, split={self.split!r})"
+        return (
+            f"ForecastOrderUpTo({self.forecast!r}, {args}, position={self.position!r}, split={self.split!r})"
+        )
 
     def reset(self, env: Any) -> None:
         self._state = None
@@ -236,9 +243,10 @@ class ForecastOrderUpTo(Policy):
         pending = np.zeros(ip.shape, np.int64)
         for n in p.upstream_first[::-1]:
             pos = ip[:, n] - pending[:, n]
-            q[:, n] = np.where(due[:, n] & (pos <= reorder[:, n]), np.clip(up_to[:, n] - pos, 0, cap[:, n]), 0)
+            q[:, n] = np.where(
+                due[:, n] & (pos <= reorder[:, n]), np.clip(up_to[:, n] - pos, 0, cap[:, n]), 0
+            )
             e = p.in_edges(n)[0]
             if p.supplier[e] >= 0 and p.order_delay[e] == 0 and p.in_degree[n] == 1:
                 pending[:, p.supplier[e]] += q[:, n]
         return split_orders(q, env, self.split, self.fractions)
-

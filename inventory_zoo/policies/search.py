@@ -19,7 +19,13 @@ import numpy as np
 from inventory_zoo.core.validation import check_int
 from inventory_zoo.policies.base_stock import BaseStock
 
-__all__ = ["SearchResult", "search_base_stock", "simulate_levels", "disjoint_training_seed", "TRAIN_SEED_OFFSET"]
+__all__ = [
+    "SearchResult",
+    "search_base_stock",
+    "simulate_levels",
+    "disjoint_training_seed",
+    "TRAIN_SEED_OFFSET",
+]
 
 #: Distance from the first scored (test) episode's seed to the first training episode's seed.
 TRAIN_SEED_OFFSET = 1_000_000

@@ -66,7 +66,9 @@ def _slots(p: Any, k: int) -> np.ndarray:
     return out
 
 
-def split_orders(q: np.ndarray, env: Any, split: str = "first", fractions: np.ndarray | None = None) -> np.ndarray:
+def split_orders(
+    q: np.ndarray, env: Any, split: str = "first", fractions: np.ndarray | None = None
+) -> np.ndarray:
     """The env's actions for totals ``q`` ``[B, N]`` under a split rule (see the module doc).
 
     Returns:
@@ -113,7 +115,9 @@ def split_orders(q: np.ndarray, env: Any, split: str = "first", fractions: np.nd
     for limit in (avail, None):
         for j in range(k):
             slot = order[:, j]  # [N]
-            room = (avail if limit is not None else np.where(valid, cap, 0))[:, rows, slot] - out[:, rows, slot]
+            room = (avail if limit is not None else np.where(valid, cap, 0))[:, rows, slot] - out[
+                :, rows, slot
+            ]
             take = np.minimum(left, np.maximum(room, 0))
             out[:, rows, slot] += take
             left -= take

@@ -29,7 +29,8 @@ import numpy as np
 
 from inventory_zoo.core.validation import check_int, check_real, check_seed
 from inventory_zoo.policies.base import Policy
-from inventory_zoo.policies.families import FAMILIES, Family, Param, family as get_family
+from inventory_zoo.policies.families import FAMILIES, Family, Param
+from inventory_zoo.policies.families import family as get_family
 
 __all__ = ["TuningReport", "tune", "simulate_candidates", "policy_factory", "OPTIMIZERS", "DEFAULT_BUDGET"]
 
@@ -125,7 +126,12 @@ def _values(dims: list[tuple[str, int, Param]], X: np.ndarray, n: int, rows: boo
 
 
 def simulate_candidates(
-    env: Any, fam: Family, values: dict[str, np.ndarray], episodes: int, seed: int, max_cycles: int | None = None
+    env: Any,
+    fam: Family,
+    values: dict[str, np.ndarray],
+    episodes: int,
+    seed: int,
+    max_cycles: int | None = None,
 ) -> np.ndarray:
     """Whole-system cost per period ``[K]`` of ``K`` candidates, each on the same ``episodes``
     training episodes (candidate ``k``'s episode ``e`` is seeded ``seed + e``), in one batch.
@@ -177,7 +183,9 @@ def _tpe(dims, evaluate, budget, batch, seed, deadline, x0):
         X = np.array(
             [
                 [
-                    t.suggest_int(label, int(p.low), int(p.high)) if p.integer else t.suggest_float(label, p.low, p.high)
+                    t.suggest_int(label, int(p.low), int(p.high))
+                    if p.integer
+                    else t.suggest_float(label, p.low, p.high)
                     for label, _, p in dims
                 ]
                 for t in trials
@@ -199,7 +207,9 @@ def _cmaes(dims, evaluate, budget, batch, seed, deadline, x0):
     d = len(dims)
     pad = 1 if d == 1 else 0  # the package needs two dimensions or more
     mean = np.r_[(x0 - lo) / span, [0.5] * pad]
-    opt = CMA(mean=mean, sigma=0.1, bounds=np.tile([0.0, 1.0], (d + pad, 1)), seed=seed, population_size=batch)
+    opt = CMA(
+        mean=mean, sigma=0.1, bounds=np.tile([0.0, 1.0], (d + pad, 1)), seed=seed, population_size=batch
+    )
     evaluate(np.array([x0]))
     done = 1
     while done + opt.population_size <= budget and time.monotonic() < deadline:
@@ -285,7 +295,9 @@ def tune(
 
     def evaluate_rows(X: np.ndarray) -> np.ndarray:
         costs = simulate_candidates(penv, fam, _values(dims, X, n, rows=True), episodes, seed, max_cycles)
-        history.extend((_values(dims, x[None], n, rows=False), float(c)) for x, c in zip(X, costs, strict=True))
+        history.extend(
+            (_values(dims, x[None], n, rows=False), float(c)) for x, c in zip(X, costs, strict=True)
+        )
         return costs
 
     t0 = time.monotonic()
@@ -295,7 +307,9 @@ def tune(
     seconds = time.monotonic() - t0
     best_params, best_cost = min(history, key=lambda h: h[1])
     policy = fam.build(penv, **best_params)
-    test = evaluate(penv, policy, test_episodes, test_seed) if test_episodes and test_seed is not None else None
+    test = (
+        evaluate(penv, policy, test_episodes, test_seed) if test_episodes and test_seed is not None else None
+    )
     report = TuningReport(
         family=fam.name,
         params=best_params,
@@ -311,7 +325,9 @@ def tune(
     return policy, report
 
 
-def policy_factory(env: Any, args: str, *, seed: int = 0, budget: int | None = None, device: str = "cpu", **_: Any) -> Policy:
+def policy_factory(
+    env: Any, args: str, *, seed: int = 0, budget: int | None = None, device: str = "cpu", **_: Any
+) -> Policy:
     """``tuned:FAMILY``: tune ``FAMILY`` on ``env`` and return the tuned policy.
 
     ``budget`` is the number of candidates (default :data:`DEFAULT_BUDGET`). The training
