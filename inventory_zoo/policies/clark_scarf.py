@@ -107,9 +107,7 @@ def optimal_serial_base_stock(env: Any) -> tuple[tuple[int, ...], float]:
             f"backorder costs above the retailer ({a.backorder_cost[1:].tolist()}); the model charges the retailer only"
         )
     if np.any(np.diff(a.holding_cost) > 0):
-        reasons.append(
-            f"holding costs rise upstream ({a.holding_cost.tolist()}); echelon holding costs must be >= 0"
-        )
+        reasons.append(f"holding costs rise upstream ({a.holding_cost.tolist()}); echelon holding costs must be >= 0")
     if a.random_lead_time.any():
         reasons.append("random lead times")
     if a.max_order_delay > 0:
