@@ -10,7 +10,10 @@ period ``t``, with ``d_t`` the latest demand seen:
   b_{t-1})``, trend ``b_t = beta (l_t - l_{t-1}) + (1 - beta) b_{t-1}`` (Holt's method; ``beta
   = 0`` and ``b_0 = 0`` give simple exponential smoothing, ``f_t = l_t``).
 
-The forecast of the demand ``k`` periods ahead is ``l_t + k b_t`` (``f_t`` for the moving
+Forecasts start at ``prior`` (default: the mean customer demand per demand node) and are updated
+once per period with the demand seen: from period 1 on, and at reset with the customer demand
+just revealed when the env shows it (``demand_visible=True``). The forecast of the demand ``k``
+periods ahead is ``l_t + k b_t`` (``f_t`` for the moving
 average). The policy covers ``C_i = L_i + R`` periods: ``L_i`` the agent's replenishment lead
 time (shipping lead time plus order delay, the longest over its suppliers) and ``R`` the review
 period (1: every period). That is ``L + 1 + review`` with ``review = R - 1`` periods skipped
@@ -175,23 +178,32 @@ class ForecastOrderUpTo(Policy):
             st["age"] = np.arange(int(w.max()))  # slot j holds the demand seen j periods ago
         return st
 
-    def _observe(self, st: dict[str, Any], d: np.ndarray) -> None:
+    def _observe(self, st: dict[str, Any], d: np.ndarray, only: Any) -> None:
+        """Update the forecasts with the demand ``d`` ``[B, N]`` (only the agents ``only``, a
+        ``[N]`` mask or a bool, when given)."""
         B, N = d.shape
+        new: dict[str, np.ndarray] = {}
         one_step = st["level"] + st["trend"]
         err = d - one_step
-        st["var"] = (1 - self.error_weight) * st["var"] + self.error_weight * err * err
+        new["var"] = (1 - self.error_weight) * st["var"] + self.error_weight * err * err
         if self.forecast == "ma":
-            st["hist"] = np.roll(st["hist"], 1, axis=2)
-            st["hist"][..., 0] = d
+            hist = np.roll(st["hist"], 1, axis=2)
+            hist[..., 0] = d
             w = st["window"]
-            mask = np.arange(st["hist"].shape[2]) < w[..., None]
-            st["level"] = (st["hist"] * mask).sum(2) / w
-            return
-        a = batch_param("alpha", self.alpha, B, N)
-        b = batch_param("beta", self.beta, B, N)
-        level = a * d + (1 - a) * one_step
-        st["trend"] = b * (level - st["level"]) + (1 - b) * st["trend"]
-        st["level"] = level
+            mask = np.arange(hist.shape[2]) < w[..., None]
+            new["hist"] = hist
+            new["level"] = (hist * mask).sum(2) / w
+        else:
+            a = batch_param("alpha", self.alpha, B, N)
+            b = batch_param("beta", self.beta, B, N)
+            new["level"] = a * d + (1 - a) * one_step
+            new["trend"] = b * (new["level"] - st["level"]) + (1 - b) * st["trend"]
+        for k, v in new.items():
+            if only is None:
+                st[k] = v
+            else:
+                m = np.asarray(only, bool)
+                st[k] = np.where(m[:, None] if v.ndim == 3 else m, v, st[k])
 
     def levels(self, env: Any) -> tuple[np.ndarray, np.ndarray]:
         """``([B, N], [B, N])``: this period's reorder levels ``S_t`` and one-period forecasts.
@@ -204,11 +216,15 @@ class ForecastOrderUpTo(Policy):
         if st is None or st["level"].shape != (B, N) or s.t == 0 or s.t < st["t"]:
             st = self._state = self._start(env, B, N)
         if s.t > st["t"]:
-            if s.t > 0:  # nothing has been seen at reset (orders and past demand are 0)
-                d = demand_seen(env).astype(np.float64)
-                if self.position == "echelon":
-                    d = np.repeat(d[:, :1], N, axis=1)  # every echelon faces the customer demand
-                self._observe(st, d)
+            d = demand_seen(env).astype(np.float64)
+            if self.position == "echelon":
+                d = np.repeat(d[:, :1], N, axis=1)  # every echelon faces the customer demand
+            if s.t > 0:
+                self._observe(st, d, None)
+            elif env.batch.demand_visible:
+                # At reset only the customer demand just revealed has been seen (no orders yet).
+                has = env.spec.params.has_demand
+                self._observe(st, d, np.full(N, has[0]) if self.position == "echelon" else has)
             st["t"] = s.t
         R = batch_param("review", self.review, B, N)
         C = st["lead"][None, :] + R

@@ -112,13 +112,11 @@ def split_orders(
     avail = np.where(valid, np.minimum(avail, cap), 0)
     left = q.copy()
     rows = np.arange(p.num_nodes)
-    for limit in (avail, None):
+    room_all = np.broadcast_to(np.where(valid, cap, 0), avail.shape)
+    for limit in (avail, room_all):  # first what suppliers can ship now, then any room left
         for j in range(k):
             slot = order[:, j]  # [N]
-            room = (avail if limit is not None else np.where(valid, cap, 0))[:, rows, slot] - out[
-                :, rows, slot
-            ]
-            take = np.minimum(left, np.maximum(room, 0))
+            take = np.minimum(left, np.maximum(limit[:, rows, slot] - out[:, rows, slot], 0))
             out[:, rows, slot] += take
             left -= take
     return out
