@@ -167,6 +167,19 @@ def _check_seeds(seed: int, episodes: int, test_seed: int | None, test_episodes:
             )
 
 
+def _require(optimizer: str) -> None:
+    """Import the optimizer's package, or explain how to install it."""
+    try:
+        if optimizer == "tpe":
+            import optuna  # noqa: F401
+        else:
+            import cmaes  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"tune(optimizer={optimizer!r}) needs the tune extra: pip install 'inventory-zoo[tune]'"
+        ) from exc
+
+
 def _tpe(dims, evaluate, budget, batch, seed, deadline, x0):
     import optuna
 
@@ -279,15 +292,7 @@ def tune(
     if max_cycles is not None:
         max_cycles = check_int("max_cycles", max_cycles, low=1)
     _check_seeds(seed, episodes, test_seed, test_episodes)
-    try:
-        if optimizer == "tpe":
-            import optuna  # noqa: F401
-        else:
-            import cmaes  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            f"tune(optimizer={optimizer!r}) needs the tune extra: pip install 'inventory-zoo[tune]'"
-        ) from exc
+    _require(optimizer)
 
     n = len(penv.possible_agents)
     dims = _dims(fam.space(penv), n)
