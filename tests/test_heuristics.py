@@ -242,3 +242,30 @@ def test_cli_names_build_policies_and_refuse_bad_args():
         factories["tuned"](env, "")
     with pytest.raises(ValueError, match="unknown heuristic family 'nope'"):
         factories["tuned"](env, "nope")
+
+
+def test_constant_forecast_reduces_to_base_stock():
+    # prior 0 and a negligible alpha keep the forecast at ~0, so the level is the safety stock.
+    from inventory_zoo import evaluate
+    from inventory_zoo.policies import EchelonBaseStock
+
+    env = serial_v0.parallel_env(preset="snyder_shen_6_1", max_cycles=60)
+    flat = dict(alpha=1e-9, prior=0.0)
+    pairs = [
+        (ForecastOrderUpTo(safety=(9, 6, 11), sequential=True, **flat), BaseStock((9, 6, 11))),
+        (ForecastOrderUpTo(safety=(9, 6, 11), **flat), BaseStock((9, 6, 11), sequential=False)),
+        (ForecastOrderUpTo(safety=(9, 15, 26), position="echelon", **flat), EchelonBaseStock((9, 15, 26))),
+    ]
+    for heuristic, base in pairs:
+        a = evaluate(env, heuristic, episodes=4, seed=1).episode_costs
+        b = evaluate(env, base, episodes=4, seed=1).episode_costs
+        np.testing.assert_array_equal(a, b)
+
+
+def test_needs_state_labels():
+    assert not ForecastOrderUpTo().needs_state
+    assert ForecastOrderUpTo(position="echelon").needs_state
+    assert ForecastOrderUpTo(sequential=True).needs_state
+    assert ForecastOrderUpTo(split="cheapest").needs_state
+    assert not ForecastOrderUpTo(split="fractions", fractions=[0.5, 0.5]).needs_state
+    assert not CappedBaseStock(5, 2).needs_state
