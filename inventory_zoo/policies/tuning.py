@@ -34,7 +34,7 @@ from inventory_zoo.policies.families import family as get_family
 
 __all__ = ["TuningReport", "tune", "simulate_candidates", "policy_factory", "OPTIMIZERS", "DEFAULT_BUDGET"]
 
-OPTIMIZERS = ("tpe", "cmaes")
+OPTIMIZERS = ("tpe", "cmaes", "tpe+cmaes")
 #: Candidates tried by ``tuned:FAMILY`` on the command line when no budget is given.
 DEFAULT_BUDGET = 192
 
@@ -170,9 +170,9 @@ def _check_seeds(seed: int, episodes: int, test_seed: int | None, test_episodes:
 def _require(optimizer: str) -> None:
     """Import the optimizer's package, or explain how to install it."""
     try:
-        if optimizer == "tpe":
+        if "tpe" in optimizer:
             import optuna  # noqa: F401
-        else:
+        if "cmaes" in optimizer:
             import cmaes  # noqa: F401
     except ImportError as exc:
         raise ImportError(
@@ -211,7 +211,7 @@ def _tpe(dims, evaluate, budget, batch, seed, deadline, x0):
         done += k
 
 
-def _cmaes(dims, evaluate, budget, batch, seed, deadline, x0):
+def _cmaes(dims, evaluate, budget, batch, seed, deadline, x0, start_done=False):
     from cmaes import CMA
 
     lo = np.array([p.low for _, _, p in dims])
@@ -223,8 +223,10 @@ def _cmaes(dims, evaluate, budget, batch, seed, deadline, x0):
     opt = CMA(
         mean=mean, sigma=0.1, bounds=np.tile([0.0, 1.0], (d + pad, 1)), seed=seed, population_size=batch
     )
-    evaluate(np.array([x0]))
-    done = 1
+    done = 0
+    if not start_done:
+        evaluate(np.array([x0]))
+        done = 1
     while done + opt.population_size <= budget and time.monotonic() < deadline:
         U = np.array([opt.ask() for _ in range(opt.population_size)])
         costs = evaluate(lo + U[:, :d] * span)
@@ -256,7 +258,8 @@ def tune(
             ``seed + k``.
         test_episodes: episodes of the final evaluation (0: none); ``test_seed``: test episode
             ``k`` is seeded ``test_seed + k``. The two seed ranges must not overlap.
-        optimizer: ``"tpe"`` (Optuna's TPE sampler) or ``"cmaes"`` (CMA-ES, package ``cmaes``).
+        optimizer: ``"tpe"`` (Optuna's TPE sampler), ``"cmaes"`` (CMA-ES, package ``cmaes``) or
+            ``"tpe+cmaes"`` (TPE for half the budget, then CMA-ES started at TPE's best point).
         batch: candidates simulated together per round (a CMA-ES generation's size).
         time_limit: stop starting rounds after this many seconds (``None``: no limit).
         max_cycles: periods per training episode (default: the env's).
@@ -286,7 +289,7 @@ def tune(
         raise TypeError("seed must be an integer >= 0 (training episodes need fixed seeds), got None")
     test_episodes = check_int("test_episodes", test_episodes, low=0)
     test_seed = check_seed(test_seed, "test_seed")
-    batch = check_int("batch", batch, low=2 if optimizer == "cmaes" else 1)
+    batch = check_int("batch", batch, low=2 if "cmaes" in optimizer else 1)
     if time_limit is not None:
         time_limit = check_real("time_limit", time_limit, low=0.0, low_open=True)
     if max_cycles is not None:
@@ -297,9 +300,11 @@ def tune(
     n = len(penv.possible_agents)
     dims = _dims(fam.space(penv), n)
     history: list[tuple[dict[str, Any], float]] = []
+    points: list[np.ndarray] = []
 
     def evaluate_rows(X: np.ndarray) -> np.ndarray:
         costs = simulate_candidates(penv, fam, _values(dims, X, n, rows=True), episodes, seed, max_cycles)
+        points.extend(X)
         history.extend(
             (_values(dims, x[None], n, rows=False), float(c)) for x, c in zip(X, costs, strict=True)
         )
@@ -307,8 +312,13 @@ def tune(
 
     t0 = time.monotonic()
     deadline = t0 + time_limit if time_limit is not None else float("inf")
-    run = _tpe if optimizer == "tpe" else _cmaes
-    run(dims, evaluate_rows, budget, batch, seed, deadline, _start(dims))
+    if optimizer == "tpe+cmaes":
+        _tpe(dims, evaluate_rows, max(budget // 2, 1), batch, seed, deadline, _start(dims))
+        best = points[int(np.argmin([h[1] for h in history]))]
+        _cmaes(dims, evaluate_rows, budget - len(history), batch, seed, deadline, best, start_done=True)
+    else:
+        run = _tpe if optimizer == "tpe" else _cmaes
+        run(dims, evaluate_rows, budget, batch, seed, deadline, _start(dims))
     seconds = time.monotonic() - t0
     best_params, best_cost = min(history, key=lambda h: h[1])
     policy = fam.build(penv, **best_params)
