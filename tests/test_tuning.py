@@ -35,7 +35,7 @@ ONE_STAGE = dict(
 )
 
 
-@pytest.mark.parametrize("optimizer", ["tpe", "cmaes"])
+@pytest.mark.parametrize("optimizer", ["tpe", "cmaes", "tpe+cmaes"])
 def test_tuning_recovers_the_clark_scarf_level(optimizer):
     env = serial_v0.parallel_env(**ONE_STAGE)
     (level,), _ = optimal_serial_base_stock(env)
