@@ -19,7 +19,33 @@ import numpy as np
 from inventory_zoo.core.validation import check_int
 from inventory_zoo.policies.base_stock import BaseStock
 
-__all__ = ["SearchResult", "search_base_stock", "simulate_levels"]
+__all__ = [
+    "SearchResult",
+    "search_base_stock",
+    "simulate_levels",
+    "disjoint_training_seed",
+    "TRAIN_SEED_OFFSET",
+]
+
+#: Distance from the first scored (test) episode's seed to the first training episode's seed.
+TRAIN_SEED_OFFSET = 1_000_000
+
+
+def disjoint_training_seed(test_seed: int, test_episodes: int | None = None) -> int:
+    """The first seed of training episodes that never overlap the scored ones.
+
+    A command that tunes a policy (``search``, ``tuned:FAMILY``) and then scores it on episodes
+    ``test_seed .. test_seed + test_episodes - 1`` tunes it on episodes from
+    ``test_seed + max(TRAIN_SEED_OFFSET, test_episodes)`` upward: after the last scored episode
+    by construction when ``test_episodes`` is given, and for any run of fewer than
+    :data:`TRAIN_SEED_OFFSET` scored episodes when it is not.
+
+    Raises:
+        TypeError, ValueError: a seed that is not an integer >= 0, or a negative count.
+    """
+    test_seed = check_int("test_seed", test_seed, low=0)
+    n = 0 if test_episodes is None else check_int("test_episodes", test_episodes, low=0)
+    return test_seed + max(TRAIN_SEED_OFFSET, n)
 
 
 @dataclass

@@ -111,9 +111,9 @@ class Sterman(Policy):
         self.s_prime = s_prime
         # Check what can be checked without knowing the number of agents.
         for name, value, high in (("theta", theta, 1.0), ("alpha_s", alpha_s, None), ("beta", beta, None)):
-            for v in np.atleast_1d(np.asarray(value, dtype=object)).tolist():
+            for v in np.atleast_1d(np.asarray(value, dtype=object)).ravel().tolist():
                 check_real(f"Sterman: {name}", v, low=0.0, high=high)
-        for v in np.atleast_1d(np.asarray(s_prime, dtype=object)).tolist():
+        for v in np.atleast_1d(np.asarray(s_prime, dtype=object)).ravel().tolist():
             check_real("Sterman: s_prime", v)
         self.expected = check_real("Sterman: expected", expected, low=0.0)
         self.warmup = check_int("Sterman: warmup", warmup, low=0)
@@ -152,8 +152,50 @@ class Sterman(Policy):
                 )
         return cls(theta=0.0, alpha_s=1.0, beta=1.0, s_prime=(28, 28, 28, 20))
 
+    @classmethod
+    def from_env(
+        cls,
+        env: Any,
+        theta: float | Sequence[float] = 0.25,
+        alpha_s: float | Sequence[float] = 0.5,
+        beta: float | Sequence[float] = 1.0,
+        stock_periods: float = 1.0,
+        offset: float | Sequence[float] | np.ndarray = 0.0,
+    ) -> Sterman:
+        """The rule with targets derived from any env, not only the beer game's four positions.
+
+        With ``mu`` the mean customer demand per demand node and ``L_i`` agent ``i``'s
+        replenishment lead time (shipping lead time plus order delay), the target is the stock
+        the agent wants plus ``beta`` times the supply line that keeps ``mu`` flowing:
+
+            s_prime_i = stock_periods * mu + beta * L_i * mu + offset_i
+
+        The expectation starts at ``mu`` and the rule applies from the first decision
+        (``warmup=0``). ``offset`` (one number, one per agent, or ``[B, N]``) is what
+        :func:`~inventory_zoo.policies.tune` adjusts.
+
+        Args:
+            env: an env of this library (ParallelEnv, AEC env or VectorEnv).
+            theta, alpha_s, beta: as in :class:`Sterman`.
+            stock_periods: periods of mean demand held as stock, >= 0.
+            offset: units added to every target.
+        """
+        from inventory_zoo.evaluation import unwrap_env
+        from inventory_zoo.policies.batched import mean_customer_demand, replenishment_lead_times
+
+        spec = env.spec if hasattr(env, "batch") and hasattr(env, "spec") else unwrap_env(env).spec
+        stock_periods = check_real("Sterman.from_env: stock_periods", stock_periods, low=0.0)
+        mu = mean_customer_demand(spec)
+        lead = replenishment_lead_times(spec)
+        b = np.asarray(beta, float)
+        s_prime = stock_periods * mu + b * lead * mu + np.asarray(offset, float)
+        return cls(theta, alpha_s, beta, s_prime, expected=mu, warmup=0, warmup_order=int(round(mu)))
+
     def _param(self, name: str, n: int, **kw: Any) -> np.ndarray:
-        return np.asarray(per_node(f"Sterman: {name}", getattr(self, name), n, **kw), float)
+        value = getattr(self, name)
+        if np.ndim(value) == 2:  # one row per batch member (checked in __init__)
+            return np.asarray(value, float)
+        return np.asarray(per_node(f"Sterman: {name}", value, n, **kw), float)
 
     def reset(self, env: Any) -> None:
         self._L = None
