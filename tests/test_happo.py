@@ -164,7 +164,6 @@ def test_cpu_runs_repeat():
 
 @pytest.mark.parametrize("action_type", ["multidiscrete", "discrete"])
 def test_multi_sourcing_network_runs(action_type):
-    pytest.importorskip("inventory_zoo.network_v0")
     args = happo.Args(
         env="network_v0", preset="liu2022_2x3", env_kwargs={"max_cycles": 10, "action_type": action_type},
         num_envs=4, num_steps=10, total_timesteps=40, eval_interval=1, eval_episodes=2, device="cpu",
@@ -182,8 +181,6 @@ def test_multi_sourcing_network_runs(action_type):
      ("network_v0", "liu2022_2x3", "installation")],
 )  # fmt: skip
 def test_level_actions_are_the_orders_of_orders_up_to(env_name, preset, position):
-    if env_name == "network_v0":
-        pytest.importorskip("inventory_zoo.network_v0")
     from inventory_zoo.envs.vector import VectorEnv
     from inventory_zoo.policies import orders_up_to
 
