@@ -32,7 +32,8 @@ class SupplyChainParallelEnv(ParallelEnv):
     the arguments. Besides the PettingZoo API it exposes ``spec`` (the
     :class:`~inventory_zoo.core.spec.SupplyChain`), ``batch`` (the batch of one it steps),
     ``engine_state`` (full state, for policies that need it) and ``config`` (the arguments it was
-    built with).
+    built with). ``observation_spaces`` and ``action_spaces`` are PettingZoo's ``{agent: space}``
+    dicts.
 
     ``action_type``: with several suppliers per node, ``"multidiscrete"`` (default) takes one order
     quantity per supplier, ``"discrete"`` one flat index (see :mod:`inventory_zoo.envs.actions`;
@@ -95,6 +96,9 @@ class SupplyChainParallelEnv(ParallelEnv):
         self._act_spaces = {
             a: act_space if i == 0 else _clone(act_space) for i, a in enumerate(self.possible_agents)
         }
+        # PettingZoo's dict attributes, the same objects observation_space(a)/action_space(a) return.
+        self.observation_spaces = self._obs_spaces
+        self.action_spaces = self._act_spaces
         self.state_space = spaces.Box(0.0, OBS_HIGH, (b.state_dim,), np.float32)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         # Fast path of step(): one supplier per agent, plain int actions (see _plain_orders).
