@@ -93,3 +93,26 @@ def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert command in ci.splitlines()
     assert "pip install -q torch==2.13.0" in ci
+
+
+def test_cli_examples_in_the_readme_and_pages_parse():
+    """Every `inventory-zoo` command in the ``bash`` blocks and inline code of README.md and the
+    docs (but `train` and `play`, which forward their arguments) is accepted by the parser."""
+    import shlex
+
+    from inventory_zoo import cli
+
+    parser = cli.build_parser()
+    commands = []
+    for page in [ROOT / "README.md", *DOCS.rglob("*.md")]:
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"^```bash\n(.*?)^```$", text, re.S | re.M):
+            commands += [line.split("#")[0] for line in block.splitlines()]
+        commands += re.findall(r"`(inventory-zoo [^`]*)`", text)
+    seen = 0
+    for command in commands:
+        m = re.match(r"\s*inventory-zoo ((?:list|describe|evaluate|compare|plot)\b.*)", command)
+        if m and "--help" not in command:
+            parser.parse_args(shlex.split(m.group(1).split("|")[0]))
+            seen += 1
+    assert seen >= 5
