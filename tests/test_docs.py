@@ -111,7 +111,7 @@ def test_cli_examples_in_the_readme_and_pages_parse():
         commands += re.findall(r"`(inventory-zoo [^`]*)`", text)
     seen = 0
     for command in commands:
-        m = re.match(r"\s*inventory-zoo ((?:list|describe|evaluate|compare|plot)\b.*)", command)
+        m = re.match(r"\s*inventory-zoo ((?:list|describe|evaluate|compare|plot)\b.*)", command, re.S)
         if m and "--help" not in command:
             parser.parse_args(shlex.split(m.group(1).split("|")[0]))
             seen += 1
