@@ -316,3 +316,12 @@ def test_make_policy_leaves_the_env_as_it_was():
     env.step(dict.fromkeys(env.agents, 3))
     make_policy("optimal", env)
     assert env.engine_state.t == t + 1
+
+
+def test_play_usage_errors_are_one_line(capsys):
+    status, _, err = run(capsys, "play", "beer-game", "--weeks", "0")
+    assert status == 2
+    assert err.strip().splitlines() == [
+        "inventory-zoo play: error: argument --weeks: the game needs at least 1 week, got 0 "
+        "(see inventory-zoo play --help)"
+    ]
