@@ -92,6 +92,7 @@ from inventory_zoo.core import demand as _demand
 from inventory_zoo.core.demand import DemandProcess
 from inventory_zoo.core.leadtime import LeadTime
 from inventory_zoo.core.spec import Edge, Node, SupplyChain
+from inventory_zoo.core.topology import TopologyError, check_topology
 from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
 from inventory_zoo.presets import resolve_env_kwargs
 from inventory_zoo.serial_v0 import make_parallel
@@ -108,6 +109,7 @@ __all__ = [
     "parallel_env",
     "raw_env",
     "resolve_kwargs",
+    "save_network",
 ]
 
 NAME = "network_v0"
@@ -519,58 +521,25 @@ def _build(data: Any, lines: _Lines, base_dir: str | None) -> SupplyChain:
 def _check_topology(
     nodes: list[Node], edges: list[Edge], node_at: dict[str, tuple[Any, str]], edge_at: list, lines: _Lines
 ) -> None:
-    """The spec's topology checks, run first to name the entry (and line) at fault."""
-    names = [n.name for n in nodes]
+    """The core topology check (:func:`check_topology`), its error mapped to the entry (and
+    line) at fault: the node named, or for a cycle the cycle's edge listed last."""
     if any(e.customer not in node_at or (e.supplier is not None and e.supplier not in node_at) for e in edges):
         return  # Edge objects naming unknown nodes: the spec's own message says which
-    for nm in names:
-        if not any(e.customer == nm for e in edges):
-            entry, path = node_at[nm]
-            raise lines.error(f"node {nm!r} has no supplier: every node needs an inbound edge", entry, path)
-    # A cycle: depth-first search along supplier -> customer links.
-    out: dict[str, list[int]] = {nm: [] for nm in names}
-    for k, e in enumerate(edges):
-        if e.supplier is not None:
-            out[e.supplier].append(k)
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path_edges: list[int] = []
-
-    def visit(nm: str) -> list[int] | None:
-        state[nm] = 1
-        for k in out[nm]:
-            c = edges[k].customer
-            path_edges.append(k)
-            if state.get(c) == 1:
-                start = next(i for i, j in enumerate(path_edges) if edges[j].supplier == c)
-                return path_edges[start:]
-            if c not in state and (found := visit(c)) is not None:
-                return found
-            path_edges.pop()
-        state[nm] = 2
-        return None
-
-    for nm in names:
-        if nm not in state and (cycle := visit(nm)) is not None:
-            loop = " -> ".join([edges[cycle[0]].supplier] + [edges[k].customer for k in cycle])
-            entry, path = edge_at[max(cycle)]  # the cycle's edge listed last
-            raise lines.error(f"the network has a cycle {loop}; it must be acyclic", entry, path)
-    reach = {n.name for n in nodes if n.demand is not None}
-    if not reach:
-        raise lines.error("no node has customer demand: give at least one node a demand process")
-    grown = True
-    while grown:
-        new = {e.supplier for e in edges if e.supplier is not None and e.customer in reach} - reach
-        reach |= new
-        grown = bool(new)
-    orphans = [nm for nm in names if nm not in reach]
-    if orphans:
-        entry, path = node_at[orphans[0]]
-        raise lines.error(
-            f"nodes {orphans} have no path to customer demand (no demand of their own and no customer that "
-            "leads to some)",
-            entry,
-            path,
+    try:
+        check_topology(
+            [n.name for n in nodes],
+            [e.supplier for e in edges],
+            [e.customer for e in edges],
+            [n.demand is not None for n in nodes],
         )
+    except TopologyError as err:
+        if err.edges and err.rule != "unknown_node":
+            entry, path = edge_at[max(err.edges)]
+        elif err.nodes:
+            entry, path = node_at[err.nodes[0]]
+        else:
+            entry, path = None, None
+        raise lines.error(str(err), entry, path) from None
 
 
 # --------------------------------------------------------------------------------- spec -> dict
@@ -640,6 +609,28 @@ def network_to_dict(spec: SupplyChain) -> dict[str, Any]:
     if spec.shipping_loss:
         out["shipping_loss"] = spec.shipping_loss
     return out
+
+
+def save_network(spec: SupplyChain, path: str | os.PathLike) -> None:
+    """Write ``spec`` to a network file: YAML for ``.yaml``/``.yml`` (needs PyYAML), JSON for
+    ``.json``. :func:`load_network` reads it back into an equal network.
+
+    Raises:
+        ValueError: another extension.
+        NetworkError: a demand process that has no file form (a custom subclass).
+    """
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    data = network_to_dict(spec)
+    if ext in (".yaml", ".yml"):
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False)
+    elif ext == ".json":
+        text = json.dumps(data, indent=1)
+    else:
+        raise ValueError(f"path must end in .yaml, .yml or .json, got {os.fspath(path)!r}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 # ------------------------------------------------------------------------------------ the env

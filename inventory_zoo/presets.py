@@ -224,6 +224,40 @@ def liu2022_2x3() -> dict[str, Any]:
     )
 
 
+def _distribution(warehouses: int, stores: int, max_order: int) -> dict[str, Any]:
+    from inventory_zoo.networks import distribution
+
+    return dict(
+        network=distribution(warehouses, stores),
+        max_order=max_order,
+        max_cycles=100,
+        normalize_obs=True,
+    )
+
+
+@register_preset("network_v0", "distribution_56")
+def distribution_56() -> dict[str, Any]:
+    """A medium distribution tree: 1 factory, 5 warehouses, 10 stores each (56 agents).
+
+    ``networks.distribution(5, 10)``: Poisson(5) demand at every store, lead times 2
+    (outside -> factory), 2 (factory -> warehouse) and 1 (warehouse -> store); holding costs
+    0.5 / 0.75 / 1.0 and backorder costs 1 / 1 / 4 per unit per period (factory / warehouses
+    / stores); stock starts near its base-stock level. ``max_order=500`` (the factory's mean
+    flow is 250 a period), observations divided by ``max_order``; 100 periods.
+    """
+    return _distribution(5, 10, 500)
+
+
+@register_preset("network_v0", "distribution_1021")
+def distribution_1021() -> dict[str, Any]:
+    """A large distribution tree: 1 factory, 20 warehouses, 50 stores each (1,021 agents).
+
+    ``networks.distribution(20, 50)``, the settings of ``distribution_56``; ``max_order=10000``
+    (the factory's mean flow is 5,000 a period), observations divided by ``max_order``.
+    """
+    return _distribution(20, 50, 10000)
+
+
 # ---------------------------------------------------------------- beer_game_v0
 # Order delays are the engine's (see beer_game_v0): a board or paper order lead of k weeks,
 # counted from an order placed after the week's shipments, is order_delays = k - 1 here.

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from inventory_zoo.core.spec import SupplyChain
 
 
+#: Largest ``columns x groups`` for which :class:`Segments` sums integers by a dense product.
+DENSE_ENTRIES = 1024
+
+
 class Segments:
     """Sums of column groups: ``out[:, g] = x[:, index[ptr[g]:ptr[g + 1]]].sum(1)`` for
     ``x`` ``[B, M]`` and ``G`` groups (0 for an empty group), in index order.
@@ -44,6 +48,16 @@ class Segments:
         else:
             self.gather = None if np.array_equal(index, np.arange(width)) else index.astype(np.int64)
             self.starts = ptr[self.nonempty].astype(np.int64)
+            # Small networks: integer sums as one product with a 0/1 matrix in float64 (exact:
+            # every count is below MAX_UNITS = 2**53), 2-3x faster than reduceat over short
+            # segments at large batches. Bounded in size, so the cost stays linear.
+            self.dense = None
+            cols = width if self.gather is None else index.size
+            if cols * G <= DENSE_ENTRIES:
+                dense = np.zeros((cols, G))
+                where = index if self.gather is None else np.arange(index.size)
+                dense[where, np.repeat(np.arange(G), sizes)] = 1.0
+                self.dense = dense
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """``[B, G]`` group sums of ``x`` ``[B, M]`` (same dtype)."""
@@ -53,6 +67,8 @@ class Segments:
             cols = x.take(self.first, 1)
             return cols if self.mask is None else cols * self.mask
         cols = x if self.gather is None else x.take(self.gather, 1)
+        if self.dense is not None and x.dtype == np.int64:
+            return np.matmul(cols.astype(np.float64), self.dense).astype(np.int64)
         sums = np.add.reduceat(cols, self.starts, axis=1)
         if self.all_nonempty:
             return sums
@@ -98,6 +114,13 @@ class Plan:
         self.single_claim = bool(self.M == N and np.array_equal(self.claim_node, np.arange(N)))
         # The first claim of each claim's node: prefix sums within a node start there.
         self.claim_first = self.claim_ptr[self.claim_node]
+        # Small networks: what the claims before each one at the same node add up to, as one
+        # product with a 0/1 matrix (exact, as in Segments), instead of prefix sums.
+        self.before_dense = None
+        if self.M * self.M <= DENSE_ENTRIES:
+            m = np.arange(self.M)
+            same = (self.claim_node[:, None] == self.claim_node[None, :]) & (m[:, None] < m[None, :])
+            self.before_dense = same.astype(np.float64)
         # Gathers and scatters between claims and edges or nodes, as takes (no concatenation):
         # a claim's edge (0 for a customers' claim), whether it is a customers' claim, each
         # internal edge's claim, and each demand node's customers' claim (0 elsewhere).

@@ -303,9 +303,12 @@ def _allocate(plan: Plan, claims: np.ndarray, avail: np.ndarray, proportional: b
         base = np.where(short, _floor_ratio(claims, stock, np.where(short, total, 1)), claims)
         stock = stock - plan.claims_by_node(base).take(plan.claim_node, 1)
         claims = claims - base
-    before = np.cumsum(claims, axis=1)
-    before -= claims  # units claimed by all claims before this one ...
-    before -= before.take(plan.claim_first, 1)  # ... of the same node
+    if plan.before_dense is not None:
+        before = np.matmul(claims.astype(np.float64), plan.before_dense).astype(np.int64)
+    else:
+        before = np.cumsum(claims, axis=1)
+        before -= claims  # units claimed by all claims before this one ...
+        before -= before.take(plan.claim_first, 1)  # ... of the same node
     alloc = np.minimum(claims, np.maximum(stock - before, 0))
     return alloc if base is None else alloc + base
 

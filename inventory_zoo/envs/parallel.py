@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,8 +32,7 @@ class SupplyChainParallelEnv(ParallelEnv):
     the arguments. Besides the PettingZoo API it exposes ``spec`` (the
     :class:`~inventory_zoo.core.spec.SupplyChain`), ``batch`` (the batch of one it steps),
     ``engine_state`` (full state, for policies that need it) and ``config`` (the arguments it was
-    built with). ``observation_spaces`` and ``action_spaces`` are PettingZoo's ``{agent: space}``
-    dicts.
+    built with).
 
     ``action_type``: with several suppliers per node, ``"multidiscrete"`` (default) takes one order
     quantity per supplier, ``"discrete"`` one flat index (see :mod:`inventory_zoo.envs.actions`;
@@ -89,16 +88,10 @@ class SupplyChainParallelEnv(ParallelEnv):
             act_space = spaces.Discrete((b.max_order + 1) ** b.max_in)
         else:
             act_space = spaces.MultiDiscrete(np.full(b.max_in, b.max_order + 1, np.int64))
-        # One object per agent, built once: seeding lives in the space objects.
-        self._obs_spaces = {
-            a: obs_space if i == 0 else _clone(obs_space) for i, a in enumerate(self.possible_agents)
-        }
-        self._act_spaces = {
-            a: act_space if i == 0 else _clone(act_space) for i, a in enumerate(self.possible_agents)
-        }
-        # PettingZoo's dict attributes, the same objects observation_space(a)/action_space(a) return.
-        self.observation_spaces = self._obs_spaces
-        self.action_spaces = self._act_spaces
+        # One object per agent (seeding lives in the space objects), made when first asked for:
+        # copying a space for each of thousands of agents up front would dominate the build.
+        self.observation_spaces: Mapping[str, spaces.Space] = AgentSpaces(obs_space, self.possible_agents)
+        self.action_spaces: Mapping[str, spaces.Space] = AgentSpaces(act_space, self.possible_agents)
         self.state_space = spaces.Box(0.0, OBS_HIGH, (b.state_dim,), np.float32)
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         # Fast path of step(): one supplier per agent, plain int actions (see _plain_orders).
@@ -118,10 +111,10 @@ class SupplyChainParallelEnv(ParallelEnv):
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent: str) -> spaces.Box:
-        return self._obs_spaces[agent]
+        return self.observation_spaces[agent]
 
     def action_space(self, agent: str) -> spaces.Space:
-        return self._act_spaces[agent]
+        return self.action_spaces[agent]
 
     @property
     def max_order(self) -> int:
@@ -273,8 +266,30 @@ class SupplyChainParallelEnv(ParallelEnv):
         pass
 
 
-def _clone(space: spaces.Space) -> spaces.Space:
-    return copy.deepcopy(space)
+class AgentSpaces(Mapping):
+    """``{agent: space}`` with one space object per agent, each a copy of ``template`` made
+    when first asked for (the first agent gets ``template`` itself). Read-only."""
+
+    def __init__(self, template: spaces.Space, agents: Sequence[str]) -> None:
+        self._template = template
+        self._agents = list(agents)
+        self._index = {a: i for i, a in enumerate(self._agents)}
+        self._made: dict[str, spaces.Space] = {}
+
+    def __getitem__(self, agent: str) -> spaces.Space:
+        space = self._made.get(agent)
+        if space is None:
+            if agent not in self._index:
+                raise KeyError(agent)
+            space = self._template if self._index[agent] == 0 else copy.deepcopy(self._template)
+            self._made[agent] = space
+        return space
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._agents)
+
+    def __len__(self) -> int:
+        return len(self._agents)
 
 
 def _one_action(agent: str, actions: dict[str, Any]) -> tuple[Any]:
