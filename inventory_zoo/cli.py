@@ -28,6 +28,8 @@ PROG = "inventory-zoo"
 MAX_EPISODES = 100_000
 #: Chart sizes allowed, in pixels (width and height).
 MIN_PIXELS, MAX_PIXELS = 64, 10_000
+#: Most memory the KPI records of one evaluate/compare run may take, in bytes (see _check_size).
+MAX_RUN_BYTES = 4 * 2**30
 #: The file name ``plot -o DIR`` writes inside an existing directory.
 DEFAULT_CHART = "episode.png"
 
@@ -104,6 +106,20 @@ def _make_env(args: argparse.Namespace) -> Any:
         return env_module(args.env).parallel_env(preset=_preset(args), **kwargs)
     except (TypeError, ValueError) as e:
         raise CLIError(str(e)) from None
+
+
+def _check_size(env: Any, args: argparse.Namespace) -> None:
+    """Refuse runs whose per-period KPI records (7 int64/float64 arrays ``[T, B, N]``) would not
+    fit in memory, before playing them: the OS may kill a process that runs out, with no
+    message at all."""
+    periods = env.max_cycles if args.max_cycles is None else args.max_cycles
+    need = 7 * 8 * periods * args.episodes * len(env.possible_agents)
+    if need > MAX_RUN_BYTES:
+        raise CLIError(
+            f"arguments --episodes and --max-cycles: {args.episodes} episodes x {periods} periods x "
+            f"{len(env.possible_agents)} agents would hold {need / 2**30:.0f} GiB of records "
+            f"(at most {MAX_RUN_BYTES / 2**30:.0f}); use fewer"
+        )
 
 
 def _policy(spec: str, env: Any, args: argparse.Namespace) -> Any:
@@ -190,6 +206,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from inventory_zoo.evaluation import evaluate
 
     env = _make_env(args)
+    _check_size(env, args)
     policy = _policy(args.policy, env, args)
     report = evaluate(env, policy, episodes=args.episodes, seed=args.seed)
     if args.json:
@@ -214,6 +231,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
         seen[key] = spec
     env = _make_env(args)
+    _check_size(env, args)
     pols = {p: _policy(p, env, args) for p in args.policies}
     rows = compare(env, pols, episodes=args.episodes, seed=args.seed, show=not args.json)
     if args.json:

@@ -325,3 +325,11 @@ def test_play_usage_errors_are_one_line(capsys):
         "inventory-zoo play: error: argument --weeks: the game needs at least 1 week, got 0 "
         "(see inventory-zoo play --help)"
     ]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "compare"])
+def test_runs_too_large_for_memory_are_refused_before_they_start(capsys, command):
+    flag = "--policy" if command == "evaluate" else "--policies"
+    argv = [command, "serial_v0", flag, "constant:5", "--episodes", "100000", "--max-cycles", "1000000"]
+    status, _, err = run(capsys, *argv)
+    assert_one_line_error(status, err, "--episodes", "--max-cycles", "GiB")
