@@ -113,15 +113,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from inventory_zoo.core.demand import Step, as_demand
-from inventory_zoo.core.leadtime import as_lead_time
-from inventory_zoo.core.spec import Edge, Node, SupplyChain
-from inventory_zoo.core.validation import MAX_COST, MAX_DELAY, MAX_QUANTITY, check_bool, per_node
-from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
+from inventory_zoo.core.demand import Step
+from inventory_zoo.core.spec import SupplyChain
+from inventory_zoo.envs.chain import chain_spec
+from inventory_zoo.envs.factory import make_aec, make_parallel, make_raw_aec
+from inventory_zoo.envs.parallel import SupplyChainParallelEnv
 from inventory_zoo.presets import resolve_env_kwargs
-from inventory_zoo.serial_v0 import make_parallel
 
 __all__ = [
     "AGENTS",
@@ -195,62 +192,9 @@ def resolve_kwargs(preset: str | None = None, **kwargs: Any) -> dict[str, Any]:
     return resolve_env_kwargs(NAME, DEFAULTS, preset, kwargs)
 
 
-def _lead_times(raw: Any) -> list:
-    n = len(AGENTS)
-    if isinstance(raw, np.ndarray):  # like the other per-stage arguments
-        raw = raw.tolist()
-    if isinstance(raw, (list, tuple)):
-        if len(raw) != n:
-            raise ValueError(
-                f"lead_times must have one value per stage ({n}, retailer first), got {len(raw)}: {raw!r}"
-            )
-        return [as_lead_time(v, f"lead_times[{i}]") for i, v in enumerate(raw)]
-    return [as_lead_time(raw, "lead_times")] * n
-
-
 def build_spec(cfg: dict[str, Any]) -> SupplyChain:
-    """The :class:`SupplyChain` of a resolved beer-game configuration."""
-    n = len(AGENTS)
-    lts = _lead_times(cfg["lead_times"])
-    delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0, high=MAX_DELAY)
-    h = per_node("holding_costs", cfg["holding_costs"], n, high=MAX_COST)
-    p = per_node("backorder_costs", cfg["backorder_costs"], n, high=MAX_COST)
-    pc = per_node("pipeline_holding_costs", cfg["pipeline_holding_costs"], n, high=MAX_COST)
-    c = per_node("order_costs", cfg["order_costs"], n, high=MAX_COST)
-    k = per_node("fixed_order_costs", cfg["fixed_order_costs"], n, high=MAX_COST)
-    inv = per_node("initial_inventory", cfg["initial_inventory"], n, kind="int", low=0, high=MAX_QUANTITY)
-    pipe = per_node("initial_pipeline", cfg["initial_pipeline"], n, kind="int", low=0, high=MAX_QUANTITY)
-    slips = per_node("initial_orders", cfg["initial_orders"], n, kind="int", low=0, high=MAX_QUANTITY)
-    lost = check_bool("lost_sales", cfg["lost_sales"])
-    demand = as_demand(cfg["demand"])
-    nodes = tuple(
-        Node(
-            name,
-            holding_cost=h[i],
-            backorder_cost=p[i],
-            lost_sales=lost and i == 0,
-            initial_inventory=inv[i],
-            demand=demand if i == 0 else None,
-        )
-        for i, name in enumerate(AGENTS)
-    )
-    edges = tuple(
-        Edge(
-            AGENTS[i + 1] if i + 1 < n else None,
-            AGENTS[i],
-            lead_time=lts[i],
-            order_delay=delays[i],
-            unit_cost=c[i],
-            fixed_cost=k[i],
-            pipeline_holding_cost=pc[i],
-            initial_pipeline=pipe[i],
-            initial_orders=slips[i],
-        )
-        for i in range(n)
-    )
-    return SupplyChain(
-        nodes, edges, quantity_discounts=cfg["quantity_discounts"], shipping_loss=cfg["shipping_loss"]
-    )
+    """The :class:`SupplyChain` of a resolved beer-game configuration (the four positions)."""
+    return chain_spec(cfg, AGENTS)
 
 
 def parallel_env(preset: str | None = None, **kwargs: Any) -> SupplyChainParallelEnv:
@@ -261,11 +205,9 @@ def parallel_env(preset: str | None = None, **kwargs: Any) -> SupplyChainParalle
 
 def raw_env(preset: str | None = None, **kwargs: Any):
     """The AEC env without PettingZoo's safety wrappers."""
-    from pettingzoo.utils import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(preset, **kwargs))
+    return make_raw_aec(parallel_env(preset, **kwargs))
 
 
 def env(preset: str | None = None, **kwargs: Any):
     """The AEC env, wrapped with per-agent action checks and PettingZoo's order enforcing."""
-    return to_aec(parallel_env(preset, **kwargs))
+    return make_aec(parallel_env(preset, **kwargs))

@@ -93,9 +93,9 @@ from inventory_zoo.core.demand import DemandProcess
 from inventory_zoo.core.leadtime import LeadTime
 from inventory_zoo.core.spec import Edge, Node, SupplyChain
 from inventory_zoo.core.topology import TopologyError, check_topology
-from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
+from inventory_zoo.envs.factory import make_aec, make_parallel, make_raw_aec
+from inventory_zoo.envs.parallel import SupplyChainParallelEnv
 from inventory_zoo.presets import resolve_env_kwargs
-from inventory_zoo.serial_v0 import make_parallel
 
 __all__ = [
     "DEFAULTS",
@@ -686,11 +686,9 @@ def parallel_env(preset: str | None = None, **kwargs: Any) -> SupplyChainParalle
 
 def raw_env(preset: str | None = None, **kwargs: Any):
     """The AEC env without PettingZoo's safety wrappers."""
-    from pettingzoo.utils import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(preset, **kwargs))
+    return make_raw_aec(parallel_env(preset, **kwargs))
 
 
 def env(preset: str | None = None, **kwargs: Any):
     """The AEC env, wrapped with per-agent action checks and PettingZoo's order enforcing."""
-    return to_aec(parallel_env(preset, **kwargs))
+    return make_aec(parallel_env(preset, **kwargs))

@@ -63,7 +63,9 @@ def _stocked(
     flow = _means(names, demand, suppliers, order)  # type: ignore[arg-type]
     nodes = tuple(
         Node(
-            n, holding_cost=costs[n][0], backorder_cost=costs[n][1],
+            n,
+            holding_cost=costs[n][0],
+            backorder_cost=costs[n][1],
             initial_inventory=round(flow[n] * (lead[n] + 1)),
             demand=Poisson(demand[n]) if demand.get(n, 0) > 0 else None,
         )  # fmt: skip
@@ -206,7 +208,10 @@ def random_dag(
     names = [nm for layer in layer_nodes for nm in layer]
     level = np.repeat(np.arange(K), sizes)
     hold = 0.5 + 0.5 * level / K
-    costs = {nm: (float(hold[i]), float(hold[i] * (4.0 if level[i] == K - 1 else 1.0))) for i, nm in enumerate(names)}
+    costs = {
+        nm: (float(hold[i]), float(hold[i] * (4.0 if level[i] == K - 1 else 1.0)))
+        for i, nm in enumerate(names)
+    }
     leads = rng.integers(1, Lmax + 1, size=sum(max(len(s), 1) for s in sup_of))
     edges, k = [], 0
     for v in range(N):

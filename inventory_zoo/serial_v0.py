@@ -77,21 +77,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from inventory_zoo.core.demand import Poisson, as_demand
-from inventory_zoo.core.leadtime import as_lead_time
-from inventory_zoo.core.spec import Edge, Node, SupplyChain
+from inventory_zoo.core.demand import Poisson
+from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import (
-    MAX_COST,
-    MAX_DELAY,
-    MAX_QUANTITY,
-    check_bool,
     check_int,
-    check_real,
-    per_node,
 )
-from inventory_zoo.envs.parallel import SupplyChainParallelEnv, to_aec
+from inventory_zoo.envs.chain import chain_spec
+from inventory_zoo.envs.factory import make_aec, make_parallel, make_raw_aec
+from inventory_zoo.envs.parallel import SupplyChainParallelEnv
 from inventory_zoo.presets import resolve_env_kwargs
 
 __all__ = ["parallel_env", "env", "raw_env", "build_spec", "DEFAULTS"]
@@ -137,84 +130,10 @@ def resolve_kwargs(preset: str | None = None, **kwargs: Any) -> dict[str, Any]:
 
 
 def build_spec(cfg: dict[str, Any]) -> SupplyChain:
-    """The :class:`SupplyChain` of a resolved serial configuration."""
+    """The :class:`SupplyChain` of a resolved serial configuration: stages ``stage_0``
+    (the retailer) to ``stage_{num_stages - 1}``."""
     n = check_int("num_stages", cfg["num_stages"], low=1)
-    raw_lt = cfg["lead_times"]
-    if isinstance(raw_lt, np.ndarray):  # like the other per-stage arguments
-        raw_lt = raw_lt.tolist()
-    if isinstance(raw_lt, dict) or not isinstance(raw_lt, (list, tuple)):
-        lts = [as_lead_time(raw_lt, "lead_times")] * n
-    else:
-        if len(raw_lt) != n:
-            raise ValueError(
-                f"lead_times must have one value per stage ({n}, retailer first), got {len(raw_lt)}: {raw_lt!r}"
-            )
-        lts = [as_lead_time(v, f"lead_times[{i}]") for i, v in enumerate(raw_lt)]
-    delays = per_node("order_delays", cfg["order_delays"], n, kind="int", low=0, high=MAX_DELAY)
-    h = per_node("holding_costs", cfg["holding_costs"], n, high=MAX_COST)
-    p = per_node("backorder_costs", cfg["backorder_costs"], n, high=MAX_COST)
-    pc = per_node("pipeline_holding_costs", cfg["pipeline_holding_costs"], n, high=MAX_COST)
-    c = per_node("order_costs", cfg["order_costs"], n, high=MAX_COST)
-    k = per_node("fixed_order_costs", cfg["fixed_order_costs"], n, high=MAX_COST)
-    inv = per_node("initial_inventory", cfg["initial_inventory"], n, kind="int", low=0, high=MAX_QUANTITY)
-    pipe = per_node("initial_pipeline", cfg["initial_pipeline"], n, kind="int", low=0, high=MAX_QUANTITY)
-    lost = check_bool("lost_sales", cfg["lost_sales"])
-    demand = as_demand(cfg["demand"])
-    nodes = [
-        Node(
-            f"stage_{i}",
-            holding_cost=h[i],
-            backorder_cost=p[i],
-            lost_sales=lost and i == 0,
-            initial_inventory=inv[i],
-            demand=demand if i == 0 else None,
-        )
-        for i in range(n)
-    ]
-    edges = [
-        Edge(
-            f"stage_{i + 1}" if i + 1 < n else None,
-            f"stage_{i}",
-            lead_time=lts[i],
-            order_delay=delays[i],
-            unit_cost=c[i],
-            fixed_cost=k[i],
-            pipeline_holding_cost=pc[i],
-            initial_pipeline=pipe[i],
-        )
-        for i in range(n)
-    ]
-    return SupplyChain(
-        tuple(nodes),
-        tuple(edges),
-        order_cost_basis=cfg["order_cost_basis"],
-        fixed_cost_basis=cfg["fixed_cost_basis"],
-        quantity_discounts=cfg["quantity_discounts"],
-        shipping_loss=cfg["shipping_loss"],
-    )
-
-
-def make_parallel(name: str, spec: SupplyChain, cfg: dict[str, Any]) -> SupplyChainParallelEnv:
-    """Wrap a spec with the env-level options of ``cfg`` (shared by the env modules)."""
-    max_order = check_int("max_order", cfg["max_order"], low=1)
-    normalize = check_bool("normalize_obs", cfg["normalize_obs"])
-    scale = cfg["obs_scale"]
-    if scale is not None:
-        scale = check_real("obs_scale", scale, low=0.0, low_open=True)
-    check_real("reward_mix", cfg["reward_mix"], low=0.0, high=1.0)
-    return SupplyChainParallelEnv(
-        spec,
-        max_order=max_order,
-        max_cycles=check_int("max_cycles", cfg["max_cycles"], low=1),
-        reward_mix=cfg["reward_mix"],
-        obs_scale=(scale if scale is not None else float(max_order)) if normalize else None,
-        demand_visible=check_bool("demand_visible", cfg["demand_visible"]),
-        agent_id=check_bool("agent_id", cfg["agent_id"]),
-        render_mode=cfg["render_mode"],
-        name=name,
-        config=cfg,
-        action_type=cfg.get("action_type", "multidiscrete"),  # network_v0's option
-    )
+    return chain_spec(cfg, [f"stage_{i}" for i in range(n)])
 
 
 def parallel_env(preset: str | None = None, **kwargs: Any) -> SupplyChainParallelEnv:
@@ -225,11 +144,9 @@ def parallel_env(preset: str | None = None, **kwargs: Any) -> SupplyChainParalle
 
 def raw_env(preset: str | None = None, **kwargs: Any):
     """The AEC env without PettingZoo's safety wrappers."""
-    from pettingzoo.utils import parallel_to_aec
-
-    return parallel_to_aec(parallel_env(preset, **kwargs))
+    return make_raw_aec(parallel_env(preset, **kwargs))
 
 
 def env(preset: str | None = None, **kwargs: Any):
     """The AEC env, wrapped with per-agent action checks and PettingZoo's order enforcing."""
-    return to_aec(parallel_env(preset, **kwargs))
+    return make_aec(parallel_env(preset, **kwargs))

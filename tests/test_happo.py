@@ -188,10 +188,10 @@ def test_level_actions_are_the_orders_of_orders_up_to(env_name, preset, position
                       action_head="ordinal", actor_input="global", device="cpu")  # fmt: skip
     penv = happo.make_env(args)
     torch.manual_seed(0)
-    agents, actors, _ = happo._build(args, penv, torch.device("cpu"))
+    agents, actors, _ = happo.build_networks(args, penv, torch.device("cpu"))
     for a in actors:  # spread the levels out, so that orders and clipping both occur
         torch.nn.init.normal_(a.head.weight, std=1.0)
-    policy = happo.HAPPOPolicy(actors, happo._obs_scale(args, penv), actor_input="global",
+    policy = happo.HAPPOPolicy(actors, happo.obs_scale(args, penv), actor_input="global",
                                action_mode="level", level_position=position, greedy=False)  # fmt: skip
     assert policy.needs_state
     # The same actors as an order-mode policy: their own outputs, i.e. the levels.
@@ -252,7 +252,7 @@ def test_flat_parameters_train_like_separate_ones():
         for m, o in ((a, opt_a), (b, opt_b)):
             o.zero_grad(set_to_none=False)
             m.logits(x)[0].pow(2).sum().backward()
-            torch.nn.utils.clip_grad_norm_(happo._opt_params(o), 0.5)
+            torch.nn.utils.clip_grad_norm_(happo.opt_params(o), 0.5)
             o.step()
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
@@ -272,10 +272,9 @@ def test_bad_settings_name_the_argument():
         happo.Args(action_mode="quantity")
     with pytest.raises(ValueError, match="level_position"):
         happo.Args(level_position="local")
-    if importlib.util.find_spec("inventory_zoo.network_v0"):
-        with pytest.raises(ValueError, match="level_position"):
-            happo.train(happo.Args(env="network_v0", preset="liu2022_2x3", action_mode="level",
-                                   level_position="echelon", device="cpu", save=False, tensorboard=False, **QUIET))  # fmt: skip
+    with pytest.raises(ValueError, match="level_position"):
+        happo.train(happo.Args(env="network_v0", preset="liu2022_2x3", action_mode="level",
+                               level_position="echelon", device="cpu", save=False, tensorboard=False, **QUIET))  # fmt: skip
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -297,18 +296,25 @@ def test_learns_a_tiny_instance_far_better_than_random():
 
 
 def _presets():
-    import importlib
-
+    from inventory_zoo.envs.registry import env_names
     from inventory_zoo.presets import PRESETS
 
-    out = []
-    for env, module in happo.ENV_MODULES.items():
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError:
-            continue
-        out += [pytest.param(env, p, id=f"{env}-{p}") for p in PRESETS.get(env, {})]
-    return out
+    return [pytest.param(env, p, id=f"{env}-{p}") for env in env_names() for p in PRESETS.get(env, {})]
+
+
+def test_an_env_alone_uses_its_default_preset():
+    from inventory_zoo.envs.registry import env_entry, env_names
+
+    for name in env_names():
+        args = happo.Args(env=name)
+        assert args.preset == "default" and args.env_preset == env_entry(name).default_preset
+        assert (
+            happo.make_env(args).unwrapped.spec
+            == happo.make_env(happo.Args(env=name, preset=env_entry(name).default_preset)).unwrapped.spec
+        )
+    assert happo.Args(preset="none").env_preset is None
+    with pytest.raises(ValueError, match="Args.env='serial_v9'"):
+        happo.Args(env="serial_v9")
 
 
 @pytest.mark.parametrize("env,preset", _presets())
@@ -322,7 +328,6 @@ def test_every_preset_trains_and_evaluates(env, preset):
 
 
 def _example():
-    import importlib.util
 
     spec = importlib.util.spec_from_file_location("train_happo", ROOT / "examples" / "train_happo.py")
     mod = importlib.util.module_from_spec(spec)
@@ -330,22 +335,17 @@ def _example():
     return mod
 
 
-@pytest.mark.parametrize("paper", [False, True])
-def test_example_script_flags(tmp_path, paper, capsys):
+def test_example_script_trains_saves_and_reloads(tmp_path, capsys):
     flags = [
         "--env", "serial_v0", "--preset", "none", "--timesteps", "80", "--device", "cpu", "--seed", "0",
         "--env-kwargs", '{"num_stages": 2, "max_cycles": 10, "max_order": 6}',
         "--num-envs", "4", "--num-steps", "10", "--eval-episodes", "2", "--test-episodes", "4",
         "--no-progress", "--run-dir", str(tmp_path / "run"),
     ]  # fmt: skip
-    if paper:
-        flags = ["--paper", *flags, "--hidden-sizes", "16", "--chunk-length", "5"]
     result = _example().main(flags)
     out = capsys.readouterr().out
-    assert "best evaluation cost" in out and "base-stock" in out
+    assert "best evaluation cost" in out and "base-stock" in out and "the saved model, reloaded" in out
     assert result.global_step == 80 and (tmp_path / "run" / "best.pt").exists()
-    if paper:
-        assert all(a.recurrent and a.gru_layers == 2 for a in result.actors)
 
 
 def test_resume_mid_episode_with_long_lead_times_is_exact(tmp_path):

@@ -73,7 +73,11 @@ def test_serial_chain():
 
 @pytest.mark.parametrize("ext", ["yaml", "json"])
 @pytest.mark.parametrize(
-    "make", [lambda: networks.distribution(2, 3, heterogeneity=0.2, seed=1), lambda: networks.random_dag(60, 4, seed=2)]
+    "make",
+    [
+        lambda: networks.distribution(2, 3, heterogeneity=0.2, seed=1),
+        lambda: networks.random_dag(60, 4, seed=2),
+    ],
 )
 def test_generated_networks_round_trip_through_files(tmp_path, ext, make):
     net = make()
@@ -117,7 +121,9 @@ def test_distribution_presets(preset, agents):
 def test_file_reader_checks_a_long_chain_without_recursion():
     # 5,000 nodes in a chain and a cycle at its end: found by the core's linear check and
     # reported at the cycle's edge (the old reader recursed once per node).
-    nodes = [{"name": f"s{i}", "demand": {"type": "constant", "value": 1} if i == 0 else None} for i in range(5000)]
+    nodes = [
+        {"name": f"s{i}", "demand": {"type": "constant", "value": 1} if i == 0 else None} for i in range(5000)
+    ]
     edges = [{"supplier": f"s{i + 1}", "customer": f"s{i}"} for i in range(4999)]
     edges.append({"supplier": "s0", "customer": "s4999"})
     with pytest.raises(network_v0.NetworkError, match=r"edges\[4999\].*cycle"):

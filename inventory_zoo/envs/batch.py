@@ -36,14 +36,11 @@ from inventory_zoo.core._plan import Segments
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import (
     MAX_PERIODS,
-    MIN_OBS_SCALE,
-    check_bool,
     check_int,
-    check_quantity,
-    check_real,
     check_seed,
 )
 from inventory_zoo.envs.actions import out_of_range
+from inventory_zoo.envs.options import EnvOptions
 
 __all__ = ["SupplyChainBatch"]
 
@@ -54,12 +51,8 @@ class SupplyChainBatch:
     Args:
         spec: the validated supply chain.
         batch_size: ``B``.
-        max_order: largest order quantity per supplier per period (actions are ``0..max_order``).
-        reward_mix: ``m`` in reward ``= -((1 - m) * own cost + m * mean cost of all agents)``.
-        obs_scale: divide observations by this (``None``: raw units).
-        demand_visible: whether the demand revealed at the end of a period is in the
-            observation before the agents order (textbook convention) or only after it is served.
-        agent_id: append a one-hot agent id to each observation.
+        options: the env options (validated when made): ``max_order`` (actions are
+            ``0..max_order``), ``reward_mix``, ``obs_scale``, ``demand_visible``, ``agent_id``.
         seeding: ``"independent"``: every member has its own generator, so member ``b``
             replays a batch of one seeded alike (exact, but reset costs a Python call per
             member); ``"batched"``: one generator draws the whole batch's episodes in
@@ -70,25 +63,22 @@ class SupplyChainBatch:
         self,
         spec: SupplyChain,
         batch_size: int,
-        max_order: int,
-        reward_mix: float = 0.0,
-        obs_scale: float | None = None,
-        demand_visible: bool = True,
-        agent_id: bool = False,
+        options: EnvOptions,
         seeding: str = "independent",
     ) -> None:
         if seeding not in ("independent", "batched"):
             raise ValueError(f"seeding={seeding!r} is not allowed; use 'independent' or 'batched'")
+        if not isinstance(options, EnvOptions):
+            raise TypeError(f"options must be an EnvOptions, got {type(options).__name__}")
         self.seeding = seeding
         self.spec = spec
         self.batch_size = check_int("batch_size", batch_size, low=1)
-        self.max_order = check_quantity("max_order", max_order, low=1)
-        self.reward_mix = check_real("reward_mix", reward_mix, low=0.0, high=1.0)
-        if obs_scale is not None:
-            obs_scale = check_real("obs_scale", obs_scale, low=MIN_OBS_SCALE)
-        self.obs_scale = obs_scale
-        self.demand_visible = check_bool("demand_visible", demand_visible)
-        self.agent_id = check_bool("agent_id", agent_id)
+        self.options = options
+        self.max_order = options.max_order
+        self.reward_mix = options.reward_mix
+        self.obs_scale = options.obs_scale
+        self.demand_visible = options.demand_visible
+        self.agent_id = agent_id = options.agent_id
 
         p = spec.params
         N, E = p.num_nodes, p.num_edges

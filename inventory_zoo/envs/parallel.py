@@ -15,13 +15,13 @@ from pettingzoo.utils import parallel_to_aec, wrappers
 from pettingzoo.utils.wrappers import BaseWrapper
 
 from inventory_zoo.core.spec import SupplyChain
-from inventory_zoo.core.validation import MAX_PERIODS, check_int, check_seed
-from inventory_zoo.envs.actions import ACTION_TYPES, out_of_range, unflatten_actions
+from inventory_zoo.core.validation import check_seed
+from inventory_zoo.envs.actions import out_of_range, unflatten_actions
 from inventory_zoo.envs.batch import SupplyChainBatch
+from inventory_zoo.envs.options import RENDER_MODES, EnvOptions
 
 __all__ = ["SupplyChainParallelEnv", "to_aec"]
 
-RENDER_MODES = ("ansi", "human", "rgb_array")
 OBS_HIGH = float(np.finfo(np.float32).max)
 
 
@@ -45,29 +45,26 @@ class SupplyChainParallelEnv(ParallelEnv):
     def __init__(
         self,
         spec: SupplyChain,
+        options: EnvOptions | None = None,
         *,
-        max_order: int,
-        max_cycles: int,
-        reward_mix: float = 0.0,
-        obs_scale: float | None = None,
-        demand_visible: bool = True,
-        agent_id: bool = False,
-        render_mode: str | None = None,
         name: str = "supply_chain_v0",
         config: dict[str, Any] | None = None,
-        action_type: str = "multidiscrete",
+        **option_kwargs: Any,
     ) -> None:
+        """``options`` (or its fields as keyword arguments, e.g. ``max_order=10``): see
+        :class:`~inventory_zoo.envs.options.EnvOptions`."""
         super().__init__()
-        if action_type not in ACTION_TYPES:
-            raise ValueError(f"action_type={action_type!r} is not allowed; use one of {ACTION_TYPES}")
-        self.action_type = action_type
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(f"render_mode={render_mode!r} is not allowed; use None or one of {RENDER_MODES}")
-        self.max_cycles = check_int("max_cycles", max_cycles, low=1, high=MAX_PERIODS)
+        if options is None:
+            options = EnvOptions(**option_kwargs)
+        elif option_kwargs:
+            raise TypeError(f"give the options either as options=... or as keywords, not both: {sorted(option_kwargs)}")
+        self.options = options
+        self.action_type = options.action_type
+        self.max_cycles = options.max_cycles
         self.spec = spec
-        self.batch = SupplyChainBatch(spec, 1, max_order, reward_mix, obs_scale, demand_visible, agent_id)
+        self.batch = SupplyChainBatch(spec, 1, options)
         spec.check_units_bound(self.batch.max_order, self.max_cycles)
-        self.render_mode = render_mode
+        self.render_mode = render_mode = options.render_mode
         if render_mode == "rgb_array":
             from inventory_zoo.envs.rendering import require_matplotlib
 
@@ -81,7 +78,7 @@ class SupplyChainParallelEnv(ParallelEnv):
         # Stock has no finite bound; the largest float32 stands for it (PettingZoo warns on inf).
         obs_space = spaces.Box(0.0, OBS_HIGH, (b.obs_dim,), np.float32)
         # Flat actions: one Discrete index per agent stands for its vector of per-supplier orders.
-        self._flat_actions = action_type == "discrete" and b.max_in > 1
+        self._flat_actions = self.action_type == "discrete" and b.max_in > 1
         if b.max_in == 1:
             act_space: spaces.Space = spaces.Discrete(b.max_order + 1)
         elif self._flat_actions:

@@ -64,16 +64,7 @@ class VectorEnv:
         self.max_cycles = env.max_cycles
         self.config = dict(env.config)
         self.metadata = dict(env.metadata)
-        self.batch = SupplyChainBatch(
-            env.spec,
-            self.num_envs,
-            src.max_order,
-            src.reward_mix,
-            src.obs_scale,
-            src.demand_visible,
-            src.agent_id,
-            seeding,
-        )
+        self.batch = SupplyChainBatch(env.spec, self.num_envs, src.options, seeding)
         self.agents = list(env.possible_agents)
         self.num_agents = len(self.agents)
         self.action_type = env.action_type
