@@ -207,7 +207,8 @@ def make_policy(
         policy = entry.load()(env, args, seed=seed, budget=budget, device=device)
     except (TypeError, ValueError) as e:
         msg = str(e)
-        raise ValueError(msg if msg.startswith("policy ") else f"policy {spec!r}: {msg}") from None
+        named = msg.startswith("policy ") or spec in msg  # the factory already named it
+        raise ValueError(msg if named else f"policy {spec!r}: {msg}") from None
     if check:
         check_policy(policy, env, spec, seed=seed)
     return policy
