@@ -1,18 +1,9 @@
-"""The ``inventory-zoo`` command: list, describe, evaluate, compare, plot (and play).
+"""The ``inventory-zoo`` command: list, describe, evaluate, compare, plot, play and train.
 
-Policies are named ``NAME[:ARGS]``:
-
-=====================  ===================================================================
-``optimal``            echelon base-stock at the exact Clark-Scarf levels (serial envs)
-``search``             installation base-stock at levels found by ``search_base_stock``
-``base_stock:S1,S2``   installation base-stock at the given levels (one number: all agents)
-``local_base_stock:S`` the same, each agent using only its own observation
-``echelon:S1,S2``      echelon base-stock at the given levels (serial envs)
-``ss:s1,s2/S1,S2``     (s, S) with reorder points s and order-up-to levels S
-``constant:Q``         every agent orders Q per period
-``random``             uniformly random orders
-``sterman``            Sterman's anchor-and-adjust rule with its benchmark parameters
-=====================  ===================================================================
+Envs come from :mod:`inventory_zoo.envs.registry`, policy names (``NAME[:ARGS]``) from
+:mod:`inventory_zoo.policies.registry`; ``inventory-zoo list`` shows both. A user error is
+reported on one line of stderr naming the option, with exit status 2; Ctrl-C ends with one
+line and status 130; a closed output pipe (``... | head``) ends quietly.
 """
 
 from __future__ import annotations
@@ -21,154 +12,127 @@ import argparse
 import importlib
 import json
 import math
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
-__all__ = ["main", "ENV_MODULES", "make_policy"]
+from inventory_zoo.core.validation import MAX_PERIODS
+from inventory_zoo.envs.registry import ENVS, env_entry, env_module, env_names
 
-POLICY_HELP = """policies (NAME[:ARGS]):
-  optimal               echelon base-stock at the exact Clark-Scarf levels (serial envs)
-  search                installation base-stock at levels found by search_base_stock
-  base_stock:S1,S2,...  installation base-stock at the given levels (one number: all agents)
-  local_base_stock:S    the same, each agent using only its own observation
-  echelon:S1,S2,...     echelon base-stock at the given levels (serial envs)
-  ss:s1,s2/S1,S2        (s, S) with reorder points s and order-up-to levels S
-  constant:Q            every agent orders Q per period
-  random                uniformly random orders
-  sterman               Sterman's anchor-and-adjust rule with its benchmark parameters"""
+__all__ = ["build_parser", "main"]
 
-#: Env name -> module path; modules that are not installed yet are skipped.
-ENV_MODULES = {
-    "serial_v0": "inventory_zoo.serial_v0",
-    "network_v0": "inventory_zoo.network_v0",
-    "beer_game_v0": "inventory_zoo.beer_game_v0",
-}
+PROG = "inventory-zoo"
+#: Most episodes one command plays: they run as one batch, held in memory together.
+MAX_EPISODES = 100_000
+#: Chart sizes allowed, in pixels (width and height).
+MIN_PIXELS, MAX_PIXELS = 64, 10_000
+#: Most memory the KPI records of one evaluate/compare run may take, in bytes (see _check_size).
+MAX_RUN_BYTES = 4 * 2**30
+#: The file name ``plot -o DIR`` writes inside an existing directory.
+DEFAULT_CHART = "episode.png"
 
-POLICY_NAMES = (
-    "optimal",
-    "search",
-    "base_stock",
-    "local_base_stock",
-    "echelon",
-    "ss",
-    "constant",
-    "random",
-    "sterman",
-)
+#: Env name -> module path, derived from the env table. Kept only because
+#: examples/train_ppo.py imports it until its rewrite lands; use inventory_zoo.envs.registry.
+ENV_MODULES = {name: e.module for name, e in ENVS.items()}
 
 
 class CLIError(Exception):
-    """A user error: printed without a traceback, exit status 2."""
+    """A user error: printed on one line without a traceback, exit status 2."""
 
 
-def _available_envs() -> dict[str, Any]:
-    out = {}
-    for name, path in ENV_MODULES.items():
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors raised as :class:`CLIError` (one line, no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CLIError(f"{message} (see {self.prog} --help)")
+
+
+# ---------------------------------------------------------------------------- option types
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
         try:
-            out[name] = importlib.import_module(path)
-        except ModuleNotFoundError as e:
-            if e.name != path:
-                raise
-    return out
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer in {low}..{high}, got {text}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
 
 
-def _env_module(name: str):
-    envs = _available_envs()
-    key = name.replace("-", "_")
-    if key not in envs:
-        raise CLIError(f"unknown env {name!r}; envs are {sorted(envs)}")
-    return envs[key]
+def _env_name(text: str) -> str:
+    try:
+        return env_entry(text.strip().lower()).name
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"unknown env {text!r}; envs are {', '.join(env_names())}") from None
+
+
+def _policy_name(text: str) -> str:
+    from inventory_zoo.policies.registry import parse_policy
+
+    try:
+        parse_policy(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
 
 
 def _presets(env_name: str) -> list[str]:
+    env_module(env_name)  # importing the env module registers its presets
     from inventory_zoo.presets import PRESETS
 
     return sorted(PRESETS.get(env_name, {}))
 
 
-def _make_env(args: argparse.Namespace):
-    module = _env_module(args.env)
-    name = module.__name__.rsplit(".", 1)[-1]
-    if args.preset is not None and args.preset not in _presets(name):
-        raise CLIError(f"unknown preset {args.preset!r} for {name}; presets are {_presets(name)}")
-    kwargs = {}
-    if getattr(args, "max_cycles", None) is not None:
-        kwargs["max_cycles"] = args.max_cycles
+def _preset(args: argparse.Namespace) -> str | None:
+    if args.preset is None:
+        return None
+    presets = _presets(args.env)
+    key = args.preset.strip().lower().replace("-", "_")
+    if key not in presets:
+        raise CLIError(
+            f"argument --preset: unknown preset {args.preset!r} for {args.env}; presets are {presets}"
+        )
+    return key
+
+
+def _make_env(args: argparse.Namespace) -> Any:
+    kwargs = {} if args.max_cycles is None else {"max_cycles": args.max_cycles}
     try:
-        return module.parallel_env(preset=args.preset, **kwargs)
+        return env_module(args.env).parallel_env(preset=_preset(args), **kwargs)
     except (TypeError, ValueError) as e:
         raise CLIError(str(e)) from None
 
 
-def _ints(text: str, what: str) -> list[int]:
+def _check_size(env: Any, args: argparse.Namespace) -> None:
+    """Refuse runs whose per-period KPI records (7 int64/float64 arrays ``[T, B, N]``) would not
+    fit in memory, before playing them: the OS may kill a process that runs out, with no
+    message at all."""
+    periods = env.max_cycles if args.max_cycles is None else args.max_cycles
+    need = 7 * 8 * periods * args.episodes * len(env.possible_agents)
+    if need > MAX_RUN_BYTES:
+        raise CLIError(
+            f"arguments --episodes and --max-cycles: {args.episodes} episodes x {periods} periods x "
+            f"{len(env.possible_agents)} agents would hold {need / 2**30:.0f} GiB of records "
+            f"(at most {MAX_RUN_BYTES / 2**30:.0f}); use fewer"
+        )
+
+
+def _policy(spec: str, env: Any, args: argparse.Namespace) -> Any:
+    from inventory_zoo.policies.registry import make_policy
+
     try:
-        return [int(x) for x in text.split(",") if x.strip() != ""]
-    except ValueError:
-        raise CLIError(f"{what}: expected comma-separated integers, got {text!r}") from None
-
-
-def _levels(values: list[int]) -> int | list[int]:
-    return values[0] if len(values) == 1 else values
-
-
-def make_policy(spec: str, env: Any, seed: int = 0, search_episodes: int = 8) -> Any:
-    """Build a policy from its command-line name and check it acts on ``env`` (see the module doc).
-
-    Raises:
-        CLIError: unknown name, bad arguments, or a policy that cannot act on this env.
-    """
-    from inventory_zoo.envs.vector import VectorEnv
-
-    policy = _build_policy(spec, env, seed, search_episodes)
-    try:  # levels of the wrong length and the like only show when the policy acts
-        venv = VectorEnv(env, 1, auto_reset=False)
-        obs, _ = venv.reset(seed=seed)
-        if hasattr(policy, "reset"):
-            policy.reset(venv)
-        venv.step(policy.act(obs, venv))
-    except (TypeError, ValueError) as e:
-        raise CLIError(f"policy {spec!r} cannot act on this env: {e}") from None
-    return policy
-
-
-def _build_policy(spec: str, env: Any, seed: int, search_episodes: int) -> Any:
-    from inventory_zoo import policies as pol
-
-    name, _, arg = spec.partition(":")
-    name = name.strip().lower().replace("-", "_")
-    try:
-        if name == "optimal":
-            levels, _ = pol.optimal_serial_base_stock(env)
-            return pol.EchelonBaseStock(levels)
-        if name == "search":
-            # Searched on other episodes than the ones it is then evaluated on.
-            return pol.search_base_stock(
-                env, episodes=search_episodes, seed=seed + 100_000, progress=False
-            ).policy()
-        if name in ("base_stock", "local_base_stock"):
-            if not arg:
-                raise CLIError(f"policy {spec!r}: give levels, e.g. {name}:20 or {name}:9,6,11")
-            return pol.BaseStock(_levels(_ints(arg, name)), sequential=name == "base_stock")
-        if name == "echelon":
-            return pol.EchelonBaseStock(_levels(_ints(arg, "echelon")))
-        if name == "ss":
-            low, _, high = arg.partition("/")
-            return pol.SS(_levels(_ints(low, "ss s")), _levels(_ints(high, "ss S")))
-        if name == "constant":
-            return pol.ConstantOrder(_levels(_ints(arg, "constant")))
-        if name == "random":
-            return pol.RandomPolicy(seed)
-        if name == "sterman":
-            if not hasattr(pol, "Sterman"):
-                raise CLIError("the Sterman policy is not available in this version")
-            return pol.Sterman.benchmark(env) if hasattr(pol.Sterman, "benchmark") else pol.Sterman()
-    except (TypeError, ValueError) as e:
-        raise CLIError(f"policy {spec!r}: {e}") from None
-    raise CLIError(f"unknown policy {spec!r}; policies are {', '.join(POLICY_NAMES)} (NAME[:ARGS])")
+        return make_policy(spec, env, seed=args.seed)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
 
 
 def _clean(obj: Any) -> Any:
+    """JSON-safe: NaN and infinities become null."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
@@ -178,39 +142,56 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+def _chart_path(text: str) -> Path:
+    """The file ``plot -o TEXT`` writes: ``TEXT`` itself, ``TEXT.png`` without an extension, or
+    ``TEXT/episode.png`` for an existing directory.
+
+    Raises:
+        CLIError: an image format matplotlib cannot write, or a directory that does not exist.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    path = Path(text).expanduser()
+    if path.is_dir():
+        path = path / DEFAULT_CHART
+    elif not path.suffix:
+        path = path.with_name(path.name + ".png")
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise CLIError(
+            f"argument --output/-o: cannot write {path.suffix!r} images; use one of {', '.join(sorted(formats))}"
+        )
+    if not path.parent.is_dir():
+        raise CLIError(f"argument --output/-o: directory {str(path.parent)!r} does not exist")
+    return path
+
+
 # ---------------------------------------------------------------------------- commands
 def cmd_list(args: argparse.Namespace) -> int:
-    for name, module in _available_envs().items():
-        doc = (module.__doc__ or "").strip().splitlines()[0]
-        print(f"{name:<14} {doc}")
+    from inventory_zoo.policies.registry import policy_help
+
+    for name, entry in ENVS.items():
+        print(f"{name:<14} {entry.summary}")
         for p in _presets(name):
-            print(f"  preset {p}")
-    print("\npolicies: " + ", ".join(POLICY_NAMES) + "  (NAME[:ARGS], see inventory-zoo evaluate --help)")
+            print(f"  preset {p}" + ("  (default for train)" if p == entry.default_preset else ""))
+    print("\npolicies (NAME[:ARGS]):")
+    print(policy_help())
     return 0
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    module = _env_module(args.env)
-    name = module.__name__.rsplit(".", 1)[-1]
-    if args.preset is not None and args.preset not in _presets(name):
-        raise CLIError(f"unknown preset {args.preset!r} for {name}; presets are {_presets(name)}")
+    module = env_module(args.env)
+    preset = _preset(args)
     try:
-        cfg = module.resolve_kwargs(args.preset)
+        cfg = module.resolve_kwargs(preset)
+        env = module.parallel_env(preset=preset)
     except (TypeError, ValueError) as e:
         raise CLIError(str(e)) from None
-    env = module.parallel_env(preset=args.preset)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
-                    for k, v in cfg.items()
-                },
-                indent=2,
-            )
-        )
+        plain = (int, float, str, bool, type(None))
+        print(json.dumps({k: (v if isinstance(v, plain) else repr(v)) for k, v in cfg.items()}, indent=2))
         return 0
-    print(f"{name}" + (f" (preset {args.preset})" if args.preset else ""))
+    print(args.env + (f" (preset {preset})" if preset else ""))
     print(f"agents: {', '.join(env.possible_agents)}")
     print(f"observation: {env.observation_space(env.possible_agents[0])}")
     print(f"action: {env.action_space(env.possible_agents[0])}")
@@ -225,26 +206,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from inventory_zoo.evaluation import evaluate
 
     env = _make_env(args)
-    policy = make_policy(args.policy, env, args.seed)
+    _check_size(env, args)
+    policy = _policy(args.policy, env, args)
     report = evaluate(env, policy, episodes=args.episodes, seed=args.seed)
     if args.json:
-        print(
-            json.dumps(
-                _clean({"env": args.env, "preset": args.preset, "policy": args.policy, **report.as_dict()}),
-                indent=2,
-            )
-        )
+        head = {"env": args.env, "preset": args.preset, "policy": args.policy}
+        print(json.dumps(_clean({**head, **report.as_dict()}), indent=2))
     else:
-        print(f"{args.env}" + (f" preset {args.preset}" if args.preset else "") + f", policy {policy!r}")
+        print(args.env + (f" preset {args.preset}" if args.preset else "") + f", policy {policy!r}")
         print(report.table())
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from inventory_zoo.evaluation import compare
+    from inventory_zoo.policies.registry import canonical
 
+    seen: dict[str, str] = {}
+    for spec in args.policies:
+        key = canonical(spec)
+        if key in seen:
+            raise CLIError(
+                f"argument --policies: {spec!r} is the same policy as {seen[key]!r}; list each policy once"
+            )
+        seen[key] = spec
     env = _make_env(args)
-    pols = {p: make_policy(p, env, args.seed) for p in args.policies}
+    _check_size(env, args)
+    pols = {p: _policy(p, env, args) for p in args.policies}
     rows = compare(env, pols, episodes=args.episodes, seed=args.seed, show=not args.json)
     if args.json:
         print(json.dumps(_clean(rows), indent=2))
@@ -254,95 +242,160 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from inventory_zoo.render import plot_episode
 
-    env = _make_env(args)
-    policy = make_policy(args.policy, env, args.seed)
     try:
-        plot_episode(env, policy, path=args.output, seed=args.seed, size=(args.width, args.height))
-    except ImportError as e:
-        raise CLIError(str(e)) from None
-    print(f"wrote {args.output}")
+        path = _chart_path(args.output)
+    except ImportError:
+        raise CLIError("plot needs matplotlib: pip install 'inventory-zoo[plot]'") from None
+    env = _make_env(args)
+    policy = _policy(args.policy, env, args)
+    try:
+        plot_episode(env, policy, path=str(path), seed=args.seed, size=(args.width, args.height))
+    except OSError as e:
+        raise CLIError(f"argument --output/-o: cannot write {str(path)!r}: {e.strerror or e}") from None
+    print(f"wrote {path}")
     return 0
 
 
-def cmd_play(args: argparse.Namespace) -> int:
+def cmd_play(argv: list[str]) -> int:
+    from inventory_zoo import play
+
+    return int(play.main(argv) or 0)
+
+
+def cmd_train(argv: list[str]) -> int:
+    """Forward ``argv`` to the learners' command (``inventory_zoo.agents.cli:main``)."""
     try:
-        play = importlib.import_module("inventory_zoo.play")
-    except ModuleNotFoundError:
-        raise CLIError("play mode is not available in this version") from None
-    return int(play.main(args.rest) or 0)
+        train = importlib.import_module("inventory_zoo.agents.cli")
+    except ModuleNotFoundError as e:
+        raise CLIError(
+            f"train needs the train extra ({e.name} is not installed): pip install 'inventory-zoo[train]'"
+        ) from None
+    return int(train.main(list(argv)) or 0)
 
 
+# ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="inventory-zoo", description="Multi-echelon inventory environments and baselines."
-    )
-    sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="envs, presets and policies").set_defaults(fn=cmd_list)
+    """The parser of every subcommand but ``play`` and ``train``, which forward their
+    arguments (``inventory-zoo play --help``, ``inventory-zoo train --help``)."""
+    from inventory_zoo import __version__
+    from inventory_zoo.policies.registry import policy_help
+
+    policies = "policies (NAME[:ARGS]):\n" + policy_help()
+    envs = ", ".join(env_names())
+    p = _Parser(prog=PROG, description="Multi-echelon inventory environments and baselines.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("list", help="envs, presets and policy names").set_defaults(fn=cmd_list)
+
+    def env_options(q: argparse.ArgumentParser) -> None:
+        q.add_argument("env", type=_env_name, metavar="ENV", help=f"the env: {envs} (any case; - for _)")
+        q.add_argument("--preset", help="a preset of the env (see `inventory-zoo list`; default: none)")
 
     d = sub.add_parser("describe", help="every parameter of an env (with a preset)")
-    d.add_argument("env")
-    d.add_argument("--preset")
-    d.add_argument("--json", action="store_true")
+    env_options(d)
+    d.add_argument("--json", action="store_true", help="the parameters alone, as JSON")
     d.set_defaults(fn=cmd_describe)
 
-    def common(q: argparse.ArgumentParser, episodes: bool = True) -> None:
-        q.add_argument("env")
-        q.add_argument("--preset")
+    def run_options(q: argparse.ArgumentParser, episodes: bool = True) -> None:
+        env_options(q)
         if episodes:
-            q.add_argument("--episodes", type=int, default=10)
-        q.add_argument("--seed", type=int, default=0)
-        q.add_argument("--max-cycles", type=int, default=None, dest="max_cycles")
+            q.add_argument(
+                "--episodes",
+                type=_int_in(1, MAX_EPISODES),
+                default=10,
+                help="episodes, played together as one batch (default: 10)",
+            )
+        q.add_argument(
+            "--seed",
+            type=_int_in(0, 2**63 - 1),
+            default=0,
+            help="episode k is seeded SEED + k, for every policy (default: 0)",
+        )
+        q.add_argument(
+            "--max-cycles",
+            type=_int_in(1, MAX_PERIODS),
+            default=None,
+            dest="max_cycles",
+            metavar="T",
+            help="periods per episode (default: the env's)",
+        )
 
-    e = sub.add_parser(
-        "evaluate",
-        help="KPIs of one policy",
-        epilog=POLICY_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    def sub_parser(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=policies,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    e = sub_parser("evaluate", "the KPIs of one policy")
+    run_options(e)
+    e.add_argument(
+        "--policy", required=True, type=_policy_name, help="NAME[:ARGS], e.g. optimal, base_stock:9,6,11"
     )
-    common(e)
-    e.add_argument("--policy", required=True, help="NAME[:ARGS], e.g. optimal, base_stock:9,6,11")
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.set_defaults(fn=cmd_evaluate)
 
-    c = sub.add_parser("compare", help="several policies on the same demand")
-    common(c)
-    c.add_argument("--policies", nargs="+", required=True, help="NAME[:ARGS] ...")
-    c.add_argument("--json", action="store_true")
+    c = sub_parser("compare", "several policies on the same demand (common random numbers)")
+    run_options(c)
+    c.add_argument(
+        "--policies", nargs="+", required=True, type=_policy_name, help="NAME[:ARGS] ..., each once"
+    )
+    c.add_argument("--json", action="store_true", help="machine-readable output")
     c.set_defaults(fn=cmd_compare)
 
-    pl = sub.add_parser("plot", help="write a PNG chart of one episode")
-    common(pl, episodes=False)
-    pl.add_argument("--policy", required=True)
-    pl.add_argument("--output", "-o", default="episode.png")
-    pl.add_argument("--width", type=int, default=900)
-    pl.add_argument("--height", type=int, default=600)
+    pl = sub_parser("plot", "a chart of one episode (needs matplotlib)")
+    run_options(pl, episodes=False)
+    pl.add_argument("--policy", required=True, type=_policy_name, help="NAME[:ARGS]")
+    pl.add_argument(
+        "--output",
+        "-o",
+        default=DEFAULT_CHART,
+        help=f"the image file (.png, .svg, .pdf, ...; no extension: .png; a directory: DIR/{DEFAULT_CHART})",
+    )
+    size = _int_in(MIN_PIXELS, MAX_PIXELS)
+    pl.add_argument("--width", type=size, default=900, help="width in pixels (default: 900)")
+    pl.add_argument("--height", type=size, default=600, help="height in pixels (default: 600)")
     pl.set_defaults(fn=cmd_plot)
 
-    g = sub.add_parser("play", help="play a role of the beer game in the terminal", add_help=False)
-    g.add_argument("rest", nargs=argparse.REMAINDER)
-    g.set_defaults(fn=cmd_play)
+    # Listed for the help; main() forwards everything after these words before parsing.
+    sub.add_parser("play", help="play a role of the beer game in the terminal (play --help)", add_help=False)
+    sub.add_parser("train", help="train a learner: train ppo|happo|rllib ... (train --help)", add_help=False)
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``inventory-zoo`` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _run(argv: list[str]) -> int:
     if argv[:1] == ["play"]:  # everything after "play" (--help included) belongs to play mode
-        try:
-            return cmd_play(argparse.Namespace(rest=argv[1:]))
-        except CLIError as e:
-            print(f"inventory-zoo: error: {e}", file=sys.stderr)
-            return 2
+        return cmd_play(argv[1:])
+    if argv[:1] == ["train"]:
+        return cmd_train(argv[1:])
     args = build_parser().parse_args(argv)
-    for attr in ("episodes",):
-        if getattr(args, attr, 1) is not None and getattr(args, attr, 1) < 1:
-            print(f"inventory-zoo: error: --{attr} must be >= 1", file=sys.stderr)
-            return 2
+    return args.fn(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``inventory-zoo`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = f"{PROG} {argv[0]}" if argv and not argv[0].startswith("-") else PROG
     try:
-        return args.fn(args)
+        status = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return status
     except CLIError as e:
-        print(f"inventory-zoo: error: {e}", file=sys.stderr)
+        print(f"{command}: error: {e}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"{command}: error: not enough memory: use fewer --episodes or --max-cycles", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader left (e.g. `| head`): send what remains to devnull so the exit flush is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

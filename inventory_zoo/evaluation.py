@@ -22,7 +22,7 @@ KPIs (``T`` periods, ``B`` episodes; per episode first, then averaged over episo
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,16 +30,10 @@ import numpy as np
 
 from inventory_zoo.core import quantities
 from inventory_zoo.core.validation import check_int, check_seed
+from inventory_zoo.envs.unwrap import unwrap_env  # noqa: F401 (kept importable from here)
+from inventory_zoo.rollout import run_episodes
 
-__all__ = [
-    "EvaluationReport",
-    "evaluate",
-    "compare",
-    "run_episodes",
-    "format_table",
-    "unwrap_env",
-    "paired_difference",
-]
+__all__ = ["EvaluationReport", "evaluate", "compare", "format_table", "paired_difference"]
 
 
 @dataclass
@@ -111,58 +105,6 @@ class EvaluationReport:
             f"   (+/- {self.cost_per_period_ci95:.2f} at 95%, {self.episodes} episodes x {self.periods} periods)"
         )
         return "\n".join(rows)
-
-
-def _policy_fn(policy: Any):
-    if hasattr(policy, "act"):
-        return policy.act
-    if callable(policy):
-        return policy
-    raise TypeError(f"policy must have act(obs, env) or be callable(obs, env), got {type(policy).__name__}")
-
-
-def unwrap_env(env: Any) -> Any:
-    """The library's ``ParallelEnv`` inside ``env`` (itself, its AEC wrapper, or PettingZoo and
-    SuperSuit wrappers around either), which exposes ``spec``, ``batch`` and ``engine_state``.
-
-    Raises:
-        TypeError: ``env`` holds no inventory_zoo env.
-    """
-    from inventory_zoo.envs.parallel import SupplyChainParallelEnv
-
-    inner = env
-    for _ in range(10):
-        if isinstance(inner, SupplyChainParallelEnv):
-            return inner
-        nxt = getattr(inner, "unwrapped", None)
-        if nxt is None or nxt is inner:
-            nxt = getattr(inner, "env", None) or getattr(inner, "aec_env", None)
-        if nxt is None:
-            break
-        inner = nxt
-    raise TypeError(
-        f"expected an inventory_zoo env (ParallelEnv or its AEC wrapper), got {type(env).__name__}"
-    )
-
-
-def run_episodes(
-    env: Any, policy: Any, episodes: int, seed: int | None, max_cycles: int | None = None
-) -> Iterator[tuple[Any, np.ndarray, np.ndarray, Any]]:
-    """Play ``episodes`` episodes in one batch; yields ``(venv, obs, actions, StepOut)`` per period."""
-    from inventory_zoo.envs.vector import VectorEnv
-
-    venv = VectorEnv(unwrap_env(env), episodes, auto_reset=False)
-    if max_cycles is not None:
-        venv.max_cycles = check_int("max_cycles", max_cycles, low=1)
-    act = _policy_fn(policy)
-    if hasattr(policy, "reset"):
-        policy.reset(venv)
-    obs, _ = venv.reset(seed=seed)
-    for _ in range(venv.max_cycles):
-        actions = np.asarray(act(obs, venv))
-        next_obs, _, _, _, _ = venv.step(actions)
-        yield venv, obs, actions, venv.batch.last
-        obs = next_obs
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, zero: float) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
@@ -45,8 +45,15 @@ except the retailer, who sees it one week at a time. Your three teammates follow
 rule. Keep the team's total cost low."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line (no usage dump), exit status 2, like ``inventory-zoo``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="inventory-zoo play",
         description="Play one position of the beer game against Sterman-rule teammates "
         "(also: python -m inventory_zoo.play).",

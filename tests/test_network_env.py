@@ -19,8 +19,6 @@ from inventory_zoo.envs.actions import flatten_actions, out_of_range, unflatten_
 from inventory_zoo.envs.vector import VectorEnv
 from tests.conftest import MULTI_SOURCING_EDGES, MULTI_SOURCING_NODES
 
-yaml = pytest.importorskip("yaml")
-
 
 def _play(env, actions_per_step, seed):
     """Observations, rewards, costs and states of one episode."""
@@ -245,6 +243,8 @@ def test_max_cycles():
 
 
 def test_network_from_a_yaml_file_passes_the_aec_api(tmp_path):
+    import yaml  # (pyyaml, the dev extra: only the YAML tests need it)
+
     path = tmp_path / "net.yaml"
     path.write_text(yaml.safe_dump(network_v0.network_to_dict(network_v0.parallel_env().spec)))
     with warnings.catch_warnings():
@@ -278,6 +278,8 @@ def _serial_as_network(cfg):
 
 @pytest.mark.parametrize("cfg", SERIAL_CASES)
 def test_serial_network_gives_the_same_episodes_as_serial_v0(cfg):
+    import yaml  # (pyyaml, the dev extra: only the YAML tests need it)
+
     ser = serial_v0.parallel_env(max_cycles=30, **cfg)
     c = ser.config
     env_kw = dict(max_order=c["max_order"], max_cycles=30, reward_mix=c["reward_mix"], normalize_obs=c["normalize_obs"],
@@ -305,6 +307,8 @@ def test_serial_network_gives_the_same_episodes_as_serial_v0(cfg):
 # ------------------------------------------------------------------------------ round trips
 @pytest.mark.parametrize("kwargs", [{}, {"preset": "liu2022_2x3"}, {"nodes": MULTI_SOURCING_NODES, "edges": MULTI_SOURCING_EDGES}])
 def test_yaml_and_json_round_trips_give_the_same_episodes(tmp_path, kwargs):
+    import yaml  # (pyyaml, the dev extra: only the YAML tests need it)
+
     env = network_v0.parallel_env(max_cycles=25, **kwargs)
     doc = network_v0.network_to_dict(env.spec)
     (tmp_path / "n.json").write_text(json.dumps(doc))
@@ -329,6 +333,8 @@ def test_docs_page_examples_build():
     """The YAML example on docs/envs/network_v0.md is the default network; the JSON one builds."""
     import pathlib
     import re
+
+    import yaml  # (pyyaml, the dev extra: only the YAML tests need it)
 
     page = pathlib.Path(__file__).resolve().parents[1] / "docs" / "envs" / "network_v0.md"
     assert page.exists(), f"{page} is missing"

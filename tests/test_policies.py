@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inventory_zoo import Constant, evaluate, serial_v0
+from inventory_zoo import Constant, evaluate, network_v0, serial_v0
 from inventory_zoo.policies import BaseStock, EchelonBaseStock
 from inventory_zoo.policies.base_stock import echelon_position, installation_position, orders_up_to
 
@@ -86,7 +86,15 @@ def test_evaluate_accepts_a_callable():
 
 
 def test_echelon_needs_a_serial_chain():
-    assert EchelonBaseStock.needs_state
+    """Echelon positions exist for serial chains only: on the 2x3 network the policy refuses to
+    act, naming the reason, while a serial network (network_v0 of a chain) is accepted."""
+    net = network_v0.parallel_env(preset="liu2022_2x3")
+    net.reset(seed=0)
+    with pytest.raises(ValueError, match="echelon positions are defined here for serial chains only"):
+        EchelonBaseStock(10).act(None, net)
+    chain = network_v0.parallel_env(network=network_v0.network_to_dict(serial_v0.parallel_env().spec))
+    chain.reset(seed=0)
+    assert EchelonBaseStock(10).act(None, chain).shape == (1, 3)
 
 
 def test_orders_up_to_matches_the_base_stock_policies():

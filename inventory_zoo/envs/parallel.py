@@ -66,9 +66,9 @@ class SupplyChainParallelEnv(ParallelEnv):
         spec.check_units_bound(self.batch.max_order, self.max_cycles)
         self.render_mode = render_mode = options.render_mode
         if render_mode == "rgb_array":
-            from inventory_zoo.render import _require_matplotlib
+            from inventory_zoo.envs.rendering import require_matplotlib
 
-            _require_matplotlib()  # fail now, with the extra to install, not at render()
+            require_matplotlib()  # fail now, with the extra to install, not at render()
         self._history: list[dict] = []
         self.metadata = dict(self.metadata, name=name)
         self.config = dict(config or {})
@@ -233,7 +233,7 @@ class SupplyChainParallelEnv(ParallelEnv):
             truncations = dict.fromkeys(agents, done)
         infos = {a: {"cost": c} for a, c in zip(agents, self.batch.last.cost.tolist()[0], strict=False)}
         if self.render_mode == "rgb_array":
-            from inventory_zoo.render import record_period
+            from inventory_zoo.envs.rendering import record_period
 
             record_period(self)
         if done:
@@ -249,7 +249,7 @@ class SupplyChainParallelEnv(ParallelEnv):
     def render(self) -> str | None:
         if self.render_mode is None:
             return None
-        from inventory_zoo.render import render_ansi, render_rgb
+        from inventory_zoo.envs.rendering import render_ansi, render_rgb
 
         if self.render_mode == "rgb_array":
             return render_rgb(self)

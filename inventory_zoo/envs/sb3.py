@@ -51,6 +51,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "inventory_zoo.envs.sb3 needs Stable-Baselines3: pip install 'inventory-zoo[train]'"
     ) from e
 
+from inventory_zoo.envs.unwrap import unwrap_env
 from inventory_zoo.envs.vector import VectorEnv
 from inventory_zoo.policies.base_stock import orders_up_to
 
@@ -356,7 +357,7 @@ def _unwrap_env(env: Any) -> Any:
     """The library env (with ``spec``, ``engine_state``, ``max_order``) under wrappers."""
     if isinstance(env, VectorEnv):
         return env
-    return getattr(env, "unwrapped", env)
+    return unwrap_env(env)
 
 
 def _check_levels_args(env: Any, max_level: float, position: str) -> None:

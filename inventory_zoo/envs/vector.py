@@ -26,6 +26,7 @@ from inventory_zoo.core.validation import check_bool, check_int
 from inventory_zoo.envs.actions import unflatten_actions
 from inventory_zoo.envs.batch import SupplyChainBatch
 from inventory_zoo.envs.parallel import SupplyChainParallelEnv
+from inventory_zoo.envs.unwrap import unwrap_env
 
 __all__ = ["VectorEnv"]
 
@@ -34,7 +35,7 @@ class VectorEnv:
     """``num_envs`` copies of a ParallelEnv's supply chain, with array inputs and outputs.
 
     Args:
-        env: a ParallelEnv of this library; its spec and options (max_order, max_cycles,
+        env: a ParallelEnv of this library (or a wrapper of one); its spec and options (max_order, max_cycles,
             reward mix, observation options) are copied.
         num_envs: ``B``.
         auto_reset: start new episodes automatically when the current ones end.
@@ -55,10 +56,7 @@ class VectorEnv:
         auto_reset: bool = True,
         seeding: str = "independent",
     ) -> None:
-        if not isinstance(env, SupplyChainParallelEnv):
-            env = getattr(env, "unwrapped", env)
-            if not isinstance(env, SupplyChainParallelEnv):
-                raise TypeError(f"VectorEnv needs an inventory_zoo ParallelEnv, got {type(env).__name__}")
+        env = unwrap_env(env)
         self.num_envs = check_int("num_envs", num_envs, low=1)
         self.auto_reset = check_bool("auto_reset", auto_reset)
         src = env.batch

@@ -25,6 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from inventory_zoo.core.spec import SupplyChain
+from inventory_zoo.envs.unwrap import unwrap_env
+
 __all__ = ["optimal_serial_base_stock", "chen_zheng"]
 
 
@@ -90,11 +93,14 @@ def optimal_serial_base_stock(env: Any) -> tuple[tuple[int, ...], float]:
             capacities, fixed costs, quantity discounts, shipping loss, non-i.i.d. demand, or
             demand not seen before ordering); the message names the reason.
     """
-    penv = getattr(env, "unwrapped", env)
-    if not hasattr(penv, "spec") and hasattr(env, "aec_env"):
-        penv = env.aec_env
+    penv = env if isinstance(getattr(env, "spec", None), SupplyChain) else None  # VectorEnv, ParallelEnv
+    if penv is None:
+        try:
+            penv = unwrap_env(env)
+        except TypeError:
+            penv = None
     spec = getattr(penv, "spec", None)
-    if spec is None or not hasattr(spec, "params"):
+    if spec is None:
         raise ValueError(f"optimal_serial_base_stock needs an inventory_zoo env, got {type(env).__name__}")
     a = spec.params
     reasons = []

@@ -78,8 +78,8 @@ def simulate_levels(
 
     Candidate ``k``'s episode ``e`` is seeded ``seed + e``: all candidates see the same demand.
     """
+    from inventory_zoo.envs.unwrap import unwrap_env
     from inventory_zoo.envs.vector import VectorEnv
-    from inventory_zoo.evaluation import unwrap_env
 
     cand = np.asarray(candidates, np.int64)
     K, N = cand.shape
@@ -118,7 +118,7 @@ def _progress(total: int, enabled: bool, desc: str):
 
 def _initial_guess(env: Any, n: int) -> list[int]:
     """Mean demand through each agent times (lead time + 1): a usual base-stock starting point."""
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     spec = unwrap_env(env).spec
     a = spec.params
@@ -171,7 +171,7 @@ def search_base_stock(
     Raises:
         ValueError: bad ranges, method or sizes.
     """
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     penv = unwrap_env(env)
     n = len(penv.possible_agents)
