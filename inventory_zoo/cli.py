@@ -324,6 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def cmd_train(argv: list[str]) -> int:
+    """``train ALGO [...]``: :func:`inventory_zoo.agents.cli.main` (torch and friends on demand)."""
+    try:
+        from inventory_zoo.agents.cli import main as train_main
+    except ImportError:
+        print("inventory-zoo train: install inventory-zoo[train]", file=sys.stderr)
+        return 2
+    return train_main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``inventory-zoo`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -333,6 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CLIError as e:
             print(f"inventory-zoo: error: {e}", file=sys.stderr)
             return 2
+    if argv[:1] == ["train"]:  # everything after "train" belongs to the learner's command line
+        return cmd_train(argv[1:])
     args = build_parser().parse_args(argv)
     for attr in ("episodes",):
         if getattr(args, attr, 1) is not None and getattr(args, attr, 1) < 1:
