@@ -165,7 +165,8 @@ def _read_zip(path: Path, device: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ValueError(f"{path}: not a Stable-Baselines3 model file ({e})") from None
     except Exception as e:  # torch's UnpicklingError: the weights need full unpickling
         raise ValueError(f"{path}: refused, its policy.pth is not plain tensors ({e})") from None
-    plain = {k: v for k, v in data.items() if not (isinstance(v, dict) and ":serialized:" in v)}
+    # Pickled values are kept only as the marker "pickled", never decoded.
+    plain = {k: "pickled" if isinstance(v, dict) and ":serialized:" in v else v for k, v in data.items()}
     return plain, state
 
 
@@ -199,7 +200,10 @@ def _network(data: dict[str, Any], state: dict[str, Any], env: Any, mapping: dic
     else:
         act_space = spaces.Box(-1.0, 1.0, (int(state["action_net.weight"].shape[0]),), np.float32)
     net = ActorCriticPolicy(obs_space, act_space, lambda _: 0.0, **kwargs).to(device)
-    net.load_state_dict(state)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as e:
+        raise ValueError(f"the weights do not fit SB3's MlpPolicy with {kwargs}: {e}") from None
     net.set_training_mode(False)
     return net
 
@@ -228,7 +232,8 @@ def load_policy(
         **{k: v for k, v in model_settings(model_path, data).items() if k in Args.__dataclass_fields__}
     )
     env = env if env is not None else make_env(args)
-    mapping = data.get("action_mapping") or {"actions": args.actions}
+    mapping = data.get("action_mapping")
+    mapping = mapping if isinstance(mapping, dict) else {"actions": args.actions}
     if trusted:
         from stable_baselines3 import PPO
 
@@ -236,7 +241,11 @@ def load_policy(
     else:
         model = _network(data, state, env, mapping, device)
     transform = _normalizer(model_path, trusted)
-    obs_scale = data.get("train_obs_scale", _obs_scale(args))
+    obs_scale = data["train_obs_scale"] if "train_obs_scale" in data else _obs_scale(args)
+    if obs_scale is not None and not (isinstance(obs_scale, (int, float)) and obs_scale > 0):
+        raise ValueError(
+            f"{model_path}: train_obs_scale must be a positive number or null, got {obs_scale!r}"
+        )
     space = env.action_space(env.possible_agents[0])
     return PPOPolicy(model, mapping, transform, obs_scale, args.agent_id, args.global_obs, space)
 
