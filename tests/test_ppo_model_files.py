@@ -206,6 +206,11 @@ def test_factory_arguments(run):
         policy_factory(env, str(run / "nope.zip"))
     with pytest.raises(ValueError, match="trained for 3 agents, the env has 4"):
         policy_factory(inventory_zoo.beer_game_v0.parallel_env(), str(run))
+    with pytest.raises(
+        ValueError,
+        match="trained on serial_v0/liu2022 with rows of 11 entries; this env.s observations make rows of 12",
+    ):
+        policy_factory(serial_v0.parallel_env(preset="liu2022", order_delays=1), str(run))
 
 
 def test_convert_a_legacy_pickle_you_made(run, tmp_path):

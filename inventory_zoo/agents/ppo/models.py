@@ -246,8 +246,23 @@ def load_policy(
         raise ValueError(
             f"{model_path}: train_obs_scale must be a positive number or null, got {obs_scale!r}"
         )
+    _check_rows(model_path, args, env, int(model.observation_space.shape[0]))
     space = env.action_space(env.possible_agents[0])
     return PPOPolicy(model, mapping, transform, obs_scale, args.agent_id, args.global_obs, space)
+
+
+def _check_rows(path: Path, args: Args, env: Any, width: int) -> None:
+    """Raise ValueError when ``env``'s observations cannot make the model's rows of ``width``."""
+    from inventory_zoo.evaluation import unwrap_env
+
+    batch = unwrap_env(env).batch
+    n, base = batch.num_agents, batch.base_obs_dim
+    rows = base + (n if args.agent_id else 0) + (n * base if args.global_obs else 0)
+    if rows != width:
+        raise ValueError(
+            f"{path}: trained on {args.env}/{args.preset} with rows of {width} entries; this env's "
+            f"observations make rows of {rows} (another env or preset)"
+        )
 
 
 def _obs_scale(args: Args) -> float | None:
