@@ -19,7 +19,6 @@ position to that level.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import time
@@ -27,12 +26,13 @@ from pathlib import Path
 
 import tyro
 
-from inventory_zoo.agents.common import prepare_run_dir, resolve_device, run_cli
+from inventory_zoo.agents.common import resolve_device, run_cli
 from inventory_zoo.agents.ppo import Args
 from inventory_zoo.agents.ppo.callbacks import CheckpointCallback, CurveCallback, ProgressCallback, save_model
-from inventory_zoo.agents.ppo.cli import run as run_cli_command
-from inventory_zoo.agents.ppo.envs import check_action_args, make_env, max_level, resolve_preset
-from inventory_zoo.agents.ppo.evaluate import evaluate_models
+from inventory_zoo.agents.ppo.cli import run as run_command
+from inventory_zoo.agents.ppo.cli import start_run
+from inventory_zoo.agents.ppo.envs import check_action_args, make_env
+from inventory_zoo.agents.ppo.evaluate import evaluate_run
 from inventory_zoo.agents.ppo.training import build_model, wrap_vec_env
 
 
@@ -101,30 +101,17 @@ def train(args: Args, run_dir: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
     if args.eval_only is not None or args.resume is not None:
-        return run_cli(lambda: run_cli_command(args))  # the package's --eval-only and --resume
+        return run_cli(lambda: run_command(args))  # the package's --eval-only and --resume
 
     def run() -> int:
         resolve_device(args.device)
-        args.preset = resolve_preset(args.env, args.preset) or "none"  # the env's default preset
-        check_action_args(args)
-        if args.actions == "order-up-to" and args.max_level is None:
-            args.max_level = max_level(args, make_env(args))  # kept in config.json
-        path = "vector" if args.vector else "supersuit"
-        run_dir = prepare_run_dir(
-            args.out, default_name=f"{args.env}-{args.preset}-{path}-s{args.seed}", overwrite=args.overwrite
-        )
-        (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(args), indent=2))
+        run_dir = start_run(args)  # default preset, checks, run directory and its config.json
         stats = train(args, run_dir)
         (run_dir / "timing.json").write_text(json.dumps(stats, indent=2))
-
         # 5. Evaluate the final and the best model next to the base-stock baselines (the
         #    Clark-Scarf optimum where it is exact, the searched levels, naive rules), all on
         #    the same fresh episodes.
-        models = {"PPO (final)": run_dir / "model.zip"}
-        if (run_dir / "best_model.zip").exists():
-            models["PPO (best on validation)"] = run_dir / "best_model.zip"
-        evaluate_models(args, models, run_dir)
-        print(f"saved in {run_dir}/")
+        evaluate_run(args, run_dir)
         return 0
 
     return run_cli(run)

@@ -18,7 +18,7 @@ from pathlib import Path
 from inventory_zoo.agents.common import UsageError, prepare_run_dir, run_cli
 from inventory_zoo.agents.ppo.config import Args, load_config
 
-__all__ = ["main", "parse_args", "run"]
+__all__ = ["main", "parse_args", "run", "start_run"]
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
@@ -37,13 +37,24 @@ def run(args: Args) -> int:
     """Train as ``args`` says (or resume, or only evaluate), then print the table of the models
     next to the baselines."""
     from inventory_zoo.agents.common import resolve_device
-    from inventory_zoo.agents.ppo.envs import check_action_args, make_env, max_level, resolve_preset
 
     device = resolve_device(args.device)  # before anything slow: --device cuda without CUDA fails at once
     if args.eval_only is not None:
         return _eval_only(args, device)
     if args.resume is not None:
         return _resume(args)
+    return _train_and_evaluate(args, start_run(args), resume=False)
+
+
+def start_run(args: Args) -> Path:
+    """Settle ``args`` (the env's default preset, the automatic ``max_level``), check them,
+    and create the run directory with its ``config.json``; returns the directory.
+
+    Raises:
+        UsageError: bad settings, or ``--out`` holds another run and ``--overwrite`` is off.
+    """
+    from inventory_zoo.agents.ppo.envs import check_action_args, make_env, max_level, resolve_preset
+
     args.preset = resolve_preset(args.env, args.preset) or "none"
     check_action_args(args)
     if args.actions == "order-up-to" and args.max_level is None:  # config.json holds the value used
@@ -53,13 +64,13 @@ def run(args: Args) -> int:
         args.out, default_name=f"{args.env}-{args.preset}-{path}-s{args.seed}", overwrite=args.overwrite
     )
     (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(args), indent=2))
-    return _train_and_evaluate(args, run_dir, resume=False)
+    return run_dir
 
 
 def _train_and_evaluate(args: Args, run_dir: Path, resume: bool) -> int:
     import csv
 
-    from inventory_zoo.agents.ppo.evaluate import evaluate_models
+    from inventory_zoo.agents.ppo.evaluate import evaluate_run
     from inventory_zoo.agents.ppo.training import train
 
     rows = None
@@ -68,11 +79,7 @@ def _train_and_evaluate(args: Args, run_dir: Path, resume: bool) -> int:
             rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(fh)]
     stats = train(args, run_dir, resume=resume, rows=rows)
     (run_dir / "timing.json").write_text(json.dumps(stats, indent=2))
-    models = {"PPO (final)": run_dir / "model.zip"}
-    if (run_dir / "best_model.zip").exists():
-        models["PPO (best on validation)"] = run_dir / "best_model.zip"
-    evaluate_models(args, models, run_dir)
-    print(f"saved in {run_dir}/")
+    evaluate_run(args, run_dir)
     return 0
 
 

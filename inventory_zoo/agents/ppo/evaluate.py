@@ -24,7 +24,7 @@ from inventory_zoo.policies import (
     search_base_stock,
 )
 
-__all__ = ["baselines", "evaluate_models", "plot_curve"]
+__all__ = ["baselines", "evaluate_models", "evaluate_run", "plot_curve"]
 
 
 def baselines(args: Args, env) -> tuple[dict[str, tuple[str, Any]], float | None, dict[str, str]]:
@@ -108,6 +108,17 @@ def evaluate_models(
             png = plot_curve(curve, rows, exact, run_dir / "learning_curve.png", f"{args.env}/{args.preset}")
             if png is not None:
                 print(f"learning curve: {png}")
+    return rows
+
+
+def evaluate_run(args: Args, run_dir: Path) -> list[dict[str, Any]]:
+    """:func:`evaluate_models` on a run's final model and its best one on validation (saved in
+    ``run_dir/evaluation.json``, with the learning curve's plot)."""
+    models = {"PPO (final)": run_dir / "model.zip"}
+    if (run_dir / "best_model.zip").exists():
+        models["PPO (best on validation)"] = run_dir / "best_model.zip"
+    rows = evaluate_models(args, models, run_dir)
+    print(f"saved in {run_dir}/")
     return rows
 
 
