@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import os
 import platform
@@ -43,15 +42,25 @@ DOCS = ROOT / "docs" / "ppo.md"
 PNG = ROOT / "docs" / "img" / "ppo_learning_curves.png"
 
 
-def _example():
-    spec = importlib.util.spec_from_file_location("train_ppo", ROOT / "examples" / "train_ppo.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["train_ppo"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+def _package():
+    """The PPO package's pieces used here (the code ``examples/train_ppo.py`` runs)."""
+    from types import SimpleNamespace
+
+    from inventory_zoo.agents.ppo import Args
+    from inventory_zoo.agents.ppo.envs import make_vec_env
+    from inventory_zoo.agents.ppo.evaluate import _jsonable, evaluate_models
+    from inventory_zoo.agents.ppo.training import train
+
+    return SimpleNamespace(
+        Args=Args,
+        make_vec_env=make_vec_env,
+        train=train,
+        evaluate_models=evaluate_models,
+        _jsonable=_jsonable,
+    )
 
 
-tp = _example()
+tp = _package()
 
 
 def raw_step_rate(vector: bool, preset: str, n_envs: int, steps: int) -> float:

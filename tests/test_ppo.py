@@ -370,7 +370,7 @@ def test_train_script_trains_saves_and_evaluates(trained_runs, path):
     for name in (
         "config.json",
         "model.zip",
-        "model.vecnormalize.pkl",
+        "model.vecnormalize.npz",
         "best_model.zip",
         "curve.csv",
         "learning_curve.png",
@@ -380,8 +380,8 @@ def test_train_script_trains_saves_and_evaluates(trained_runs, path):
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
         "ppo_1536_steps.zip",
         "ppo_3072_steps.zip",
-        "ppo_vecnormalize_1536_steps.pkl",
-        "ppo_vecnormalize_3072_steps.pkl",
+        "ppo_vecnormalize_1536_steps.npz",
+        "ppo_vecnormalize_3072_steps.npz",
     ]
     assert any((run / "tb").rglob("events.out.tfevents.*"))
     result = json.loads((run / "evaluation.json").read_text())

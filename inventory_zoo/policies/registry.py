@@ -231,9 +231,14 @@ def check_policy(policy: Any, env: Any, spec: str = "", *, seed: int | None = 0)
 
 def policy_help() -> str:
     """A table of the registered names: ``NAME[:ARGS]`` and what each does."""
-    entries = policy_entries()
-    width = max(len(e.usage) for e in entries) + 2
-    return "\n".join(f"  {e.usage:<{width}}{e.help}" for e in entries)
+    width = 28  # a longer NAME[:ARGS] puts its help on the next line
+    lines = []
+    for e in policy_entries():
+        if len(e.usage) < width - 1:
+            lines.append(f"  {e.usage:<{width}}{e.help}")
+        else:
+            lines += [f"  {e.usage}", f"  {'':<{width}}{e.help}"]
+    return "\n".join(lines)
 
 
 _P = "inventory_zoo.policies.factories"
@@ -269,3 +274,11 @@ register_policy(
     "FAMILY",
     extra="tune",
 )
+
+# The heuristic families (forecast-driven order-up-to, (s, S) on a forecast, capped base-stock,
+# Sterman's rule on any chain): their names live beside their argument parsing.
+from inventory_zoo.policies.cli_names import ENTRIES as _HEURISTICS  # noqa: E402
+
+for _name, _factory, _args, _help in _HEURISTICS:
+    if _key(_name) not in _REGISTRY:
+        register_policy(_name, _factory, _help, _args)
