@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 from gymnasium.spaces import MultiDiscrete
-from ray.rllib.env.multi_agent_env import MultiAgentEnv
 from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
 
 from inventory_zoo.envs.registry import ENVS, env_entry, env_module
@@ -182,10 +181,9 @@ class RLlibPolicy(Policy):
         import torch
 
         agents = list(getattr(env, "agents", None) or env.possible_agents)
-        obs = np.asarray(obs, np.float32)
         scale = _obs_scale(env) / self.obs_scale
-        if scale != 1.0:
-            obs = obs * np.float32(scale)
+        # Counts times 1/scale in float64, then float32: the very values the env itself gives.
+        obs = (np.asarray(obs, np.float64) * scale if scale != 1.0 else np.asarray(obs)).astype(np.float32)
         mapping = self._mapping(agents)
         out: list[np.ndarray | None] = [None] * len(agents)
         groups: dict[str, list[int]] = {}

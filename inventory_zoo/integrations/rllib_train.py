@@ -94,6 +94,9 @@ class Config:
     """divide observations by the env's obs_scale (max_order by default) when the env does not"""
     agent_id: bool = True
     """append a one-hot agent id to observations (shared policy only)"""
+    torch_threads: int = 1
+    """torch CPU threads of the driver (the networks are small: more threads mostly add
+    synchronisation, a lot of it on a busy machine; 0 lets torch choose)"""
     eval_every: int = 5
     """iterations between validations of the greedy policy"""
     eval_episodes: int = 20
@@ -229,6 +232,7 @@ def _steps(result: dict[str, Any]) -> int:
 def train(cfg: Config) -> dict[str, Any]:
     """Train, checkpoint and evaluate one run; returns the summary written to evaluation.json."""
     import ray
+    import torch
     from torch.utils.tensorboard import SummaryWriter
 
     from inventory_zoo.evaluation import evaluate
@@ -237,6 +241,8 @@ def train(cfg: Config) -> dict[str, Any]:
     device = resolve_device(cfg.device, cfg.num_gpus_per_learner)
     if device == "cuda" and cfg.num_gpus_per_learner <= 0:
         raise UsageError("--device cuda needs --num-gpus-per-learner > 0 (e.g. 1)")
+    if cfg.torch_threads > 0:
+        torch.set_num_threads(cfg.torch_threads)
     kwargs = env_kwargs_of(cfg)
     preset = kwargs["preset"]
     out = cfg.out or Path("runs") / f"rllib-{cfg.env}-{preset}-{cfg.sharing}-s{cfg.seed}"
@@ -249,7 +255,13 @@ def train(cfg: Config) -> dict[str, Any]:
     agents = list(par.possible_agents)
     obs_scale = bridge._obs_scale(par)
     mapping = {a: ("shared" if cfg.sharing == "shared" else a) for a in agents}
-    meta = {"env": cfg.env, "env_kwargs": kwargs, "sharing": cfg.sharing, "mapping": mapping, "obs_scale": obs_scale}
+    meta = {
+        "env": cfg.env,
+        "env_kwargs": kwargs,
+        "sharing": cfg.sharing,
+        "mapping": mapping,
+        "obs_scale": obs_scale,
+    }
 
     if not ray.is_initialized():
         ray.init(
@@ -277,9 +289,13 @@ def train(cfg: Config) -> dict[str, Any]:
         writer.add_scalar("time/env_steps_per_second", steps / elapsed, steps)
         if it % cfg.eval_every == 0 or steps >= cfg.timesteps:
             rep = evaluate(par, _current_policy(algo, obs_scale, meta), cfg.eval_episodes, val_seed)
-            curve.append({"env_steps": steps, "seconds": round(elapsed, 1), "cost_per_period": rep.cost_per_period})
+            curve.append(
+                {"env_steps": steps, "seconds": round(elapsed, 1), "cost_per_period": rep.cost_per_period}
+            )
             writer.add_scalar("eval/cost_per_period", rep.cost_per_period, steps)
-            print(f"{steps:>10,} env-steps  {elapsed:7.0f} s  validation cost/period {rep.cost_per_period:9.2f}")
+            print(
+                f"{steps:>10,} env-steps  {elapsed:7.0f} s  validation cost/period {rep.cost_per_period:9.2f}"
+            )
     train_seconds = time.perf_counter() - t0
     writer.close()
     ckpt = out / "checkpoint"
