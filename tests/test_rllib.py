@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import ray
 from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
@@ -20,8 +21,15 @@ from inventory_zoo import evaluate, serial_v0
 from inventory_zoo.envs.registry import ENVS
 from inventory_zoo.integrations import rllib as bridge
 from inventory_zoo.integrations.rllib_train import Config, main, train
+from inventory_zoo.policies import BaseStock
 
-CASES = [("serial_v0", "liu2022"), ("network_v0", "liu2022_2x3"), ("beer_game_v0", "classic")]
+CASES = [
+    ("serial_v0", "liu2022", "order"),
+    ("network_v0", "liu2022_2x3", "order"),
+    ("beer_game_v0", "classic", "order"),
+    ("serial_v0", "liu2022", "level"),
+    ("network_v0", "liu2022_2x3", "level"),
+]
 
 
 @pytest.fixture(scope="session")
@@ -41,13 +49,16 @@ def test_import_inventory_zoo_does_not_import_ray():
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(("name", "preset"), CASES)
-def test_rllib_env_checker(name, preset):
-    env = bridge.make_env(name, {"preset": preset})
+@pytest.mark.parametrize(("name", "preset", "mode"), CASES)
+def test_rllib_env_checker(name, preset, mode):
+    env = bridge.make_env(name, {"preset": preset, "action_mode": mode})
     check_multiagent_environments(env)
     agents = env.possible_agents
     assert set(env.observation_spaces) == set(env.action_spaces) == set(agents)
-    assert all(env.get_action_space(a) is env.par_env.action_space(a) for a in agents)
+    if mode == "order":
+        assert all(env.get_action_space(a) is env.par_env.action_space(a) for a in agents)
+    else:
+        assert all(env.get_action_space(a).shape == (1,) for a in agents)
 
 
 def _run_to_end(env, steps: int) -> list[tuple[bool, bool]]:
@@ -65,6 +76,25 @@ def test_max_cycles_is_truncation_not_termination(wrapper):
     par = serial_v0.parallel_env(preset="liu2022", max_cycles=4)
     env = ParallelPettingZooEnv(par) if wrapper == "rllib" else bridge.InventoryMultiAgentEnv(par)
     assert _run_to_end(env, 4) == [(False, False)] * 3 + [(False, True)]
+
+
+def test_constant_levels_are_installation_base_stock():
+    """A constant level action per agent plays exactly BaseStock(levels, sequential=False)."""
+    levels = [40, 35, 60]
+    env = bridge.make_env("serial_v0", {"preset": "liu2022", "action_mode": "level"})
+    assert env.max_level == 100.0 == bridge.default_max_level(env.par_env)  # 20 x (4 + 1)
+    plain = serial_v0.parallel_env(preset="liu2022")
+    policy = BaseStock(levels, sequential=False)
+    env.reset(seed=11)
+    obs, _ = plain.reset(seed=11)
+    act = {a: np.array([2 * lv / 100 - 1], np.float32) for a, lv in zip(plain.agents, levels, strict=True)}
+    total = 0.0
+    for _ in range(30):
+        _, r_adapter, *_ = env.step(act)
+        obs, r_plain, *_ = plain.step(policy(obs, plain))
+        assert r_adapter == r_plain
+        total += sum(r_plain.values())
+    assert total < 0  # costs were charged: the comparison was not between two empty runs
 
 
 def test_registered_creators_pass_presets_and_kwargs(local_ray):

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gymnasium.spaces import MultiDiscrete
+from gymnasium.spaces import Box, MultiDiscrete
+from gymnasium.spaces import Dict as DictSpace
 from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
 
 from inventory_zoo.envs.registry import ENVS, env_entry, env_module
@@ -37,14 +38,18 @@ __all__ = [
     "InventoryMultiAgentEnv",
     "RLlibPolicy",
     "make_env",
+    "default_max_level",
+    "levels_to_orders",
     "register_envs",
     "policy_from_checkpoint",
     "policy_factory",
     "META_FILE",
 ]
 
-#: Key of ``env_config`` read by the adapter, never passed to the env.
-RESERVED_KEYS = ("reward_scale",)
+#: Keys of ``env_config`` read by the adapter, never passed to the env.
+RESERVED_KEYS = ("reward_scale", "action_mode", "max_level")
+#: Actions of the adapter: the env's order quantities, or order-up-to levels.
+ACTION_MODES = ("order", "level")
 #: File written next to an RLlib checkpoint by ``rllib_train``: env name, kwargs, sharing.
 META_FILE = "inventory_zoo.json"
 
@@ -52,32 +57,94 @@ META_FILE = "inventory_zoo.json"
 class InventoryMultiAgentEnv(ParallelPettingZooEnv):
     """An inventory_zoo ParallelEnv as an RLlib ``MultiAgentEnv``.
 
-    RLlib's ``ParallelPettingZooEnv`` with per-agent spaces for the new API stack and an
-    optional reward scale. Episodes end by truncation (``truncateds["__all__"]``) at
-    ``max_cycles`` periods, never by termination.
+    RLlib's ``ParallelPettingZooEnv`` with per-agent spaces for the new API stack, an optional
+    reward scale and optional order-up-to actions. Episodes end by truncation
+    (``truncateds["__all__"]``) at ``max_cycles`` periods, never by termination.
 
     Args:
         par_env: a ParallelEnv of the library.
         reward_scale: rewards (minus costs, per period) are divided by this (> 0).
+        action_mode: ``"order"`` (the env's own actions: order quantities) or ``"level"``: each
+            agent's action is ``a`` in ``Box(-1, 1, (1,))`` and it orders what lifts its
+            installation position to the level ``(a + 1) / 2 * max_level``
+            (:func:`levels_to_orders`); a constant level per agent is then installation
+            base-stock, the textbook's policy class, so learning starts from it.
+        max_level: the level of action 1 (default :func:`default_max_level`).
     """
 
-    def __init__(self, par_env: Any, reward_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        par_env: Any,
+        reward_scale: float = 1.0,
+        action_mode: str = "order",
+        max_level: float | None = None,
+    ) -> None:
         reward_scale = float(reward_scale)
         if not np.isfinite(reward_scale) or reward_scale <= 0:
             raise ValueError(f"reward_scale must be a finite number > 0, got {reward_scale!r}")
+        if action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
         super().__init__(par_env)
         self.reward_scale = reward_scale
+        self.action_mode = action_mode
         # Agent order as the env defines it (the wrapper keeps a set).
         self.agents = list(par_env.possible_agents)
         self.possible_agents = list(par_env.possible_agents)
         self.observation_spaces = {a: par_env.observation_space(a) for a in self.possible_agents}
-        self.action_spaces = {a: par_env.action_space(a) for a in self.possible_agents}
+        if action_mode == "level":
+            self.max_level = _check_max_level(par_env if max_level is None else max_level, par_env)
+            self.action_spaces = {a: Box(-1.0, 1.0, (1,), np.float32) for a in self.possible_agents}
+            self.action_space = DictSpace(self.action_spaces)
+        else:
+            self.max_level = None
+            self.action_spaces = {a: par_env.action_space(a) for a in self.possible_agents}
 
     def step(self, action_dict: dict[str, Any]):
+        if self.action_mode == "level":
+            agents = self.possible_agents
+            acts = np.stack([np.asarray(action_dict[a], np.float64).reshape(1) for a in agents])[None]
+            q = levels_to_orders(acts, self.par_env, self.max_level)[0]
+            action_dict = {a: (int(q[i]) if q.ndim == 1 else q[i]) for i, a in enumerate(agents)}
         obs, rew, term, trunc, info = super().step(action_dict)
         if self.reward_scale != 1.0:
             rew = {a: r / self.reward_scale for a, r in rew.items()}
         return obs, rew, term, trunc, info
+
+
+def default_max_level(env: Any) -> int:
+    """The level of action 1 in ``"level"`` mode: ``max_order * (longest replenishment time + 1)``.
+
+    The replenishment time of a node is the order delay plus the (longest possible) lead time
+    from its first supplier; an agent ordering ``max_order`` every period never holds more in
+    its position, so every sensible level lies below.
+    """
+    from inventory_zoo.evaluation import unwrap_env
+
+    penv = env if hasattr(env, "num_envs") else unwrap_env(env)
+    p = penv.spec.params
+    lead = np.where(p.random_lead_time, p.max_lead_time, p.lead_time) + p.order_delay  # per edge
+    first = p.in_edge_index[p.in_edge_ptr[:-1]]  # each node's first supplier edge
+    return int(penv.max_order * (int(lead[first].max()) + 1))
+
+
+def _check_max_level(value: Any, env: Any) -> float:
+    level = float(default_max_level(env)) if not isinstance(value, (int, float)) else float(value)
+    if not np.isfinite(level) or level <= 0:
+        raise ValueError(f"max_level must be a finite number > 0, got {value!r}")
+    return level
+
+
+def levels_to_orders(actions: np.ndarray, env: Any, max_level: float) -> np.ndarray:
+    """The env's orders for level actions ``[B, N, 1]`` in ``[-1, 1]`` (clipped).
+
+    Agent ``i`` orders ``clip(round(level) - IP_i, 0, max_order)`` with ``level = (a + 1) / 2 *
+    max_level`` and ``IP_i`` its installation position
+    (:func:`~inventory_zoo.policies.orders_up_to`; everything from the first supplier).
+    """
+    from inventory_zoo.policies.base_stock import orders_up_to
+
+    a = np.clip(np.asarray(actions, np.float64)[..., 0], -1.0, 1.0)
+    return orders_up_to((a + 1.0) * (0.5 * max_level), env, "installation")
 
 
 def make_env(name: str, env_config: dict[str, Any] | None = None) -> InventoryMultiAgentEnv:
@@ -86,8 +153,8 @@ def make_env(name: str, env_config: dict[str, Any] | None = None) -> InventoryMu
     Args:
         name: an env of :data:`inventory_zoo.envs.registry.ENVS`.
         env_config: the env's keyword arguments (``preset`` included; without one, the env's
-            default preset from the registry), plus ``reward_scale`` (see
-            :class:`InventoryMultiAgentEnv`). RLlib's ``EnvContext`` is a dict and works as is.
+            default preset from the registry), plus the adapter's ``reward_scale``,
+            ``action_mode`` and ``max_level`` (see :class:`InventoryMultiAgentEnv`). RLlib's ``EnvContext`` is a dict and works as is.
     """
     entry = env_entry(name)
     kwargs = dict(env_config or {})
@@ -139,7 +206,9 @@ class RLlibPolicy(Policy):
             agent has a module of its name, else the one module).
         obs_scale: the divisor of the observations the modules were trained on (1.0: raw
             units); observations from an env that scales differently are rescaled.
-        meta: what the run recorded (env, env kwargs, sharing), shown by ``repr``.
+        meta: what the run recorded (env, env kwargs, sharing, ``action_mode`` and
+            ``max_level``: with ``"level"``, the modules' actions are order-up-to levels,
+            turned into orders as in training).
     """
 
     def __init__(
@@ -202,10 +271,13 @@ class RLlibPolicy(Policy):
                     )
                 logits = module.forward_inference({"obs": torch.from_numpy(x)})["action_dist_inputs"]
                 dist = module.get_inference_action_dist_cls().from_logits(logits).to_deterministic()
-                a = dist.sample().numpy().astype(np.int64).reshape(obs.shape[0], len(idx), -1)
+                a = dist.sample().numpy().reshape(obs.shape[0], len(idx), -1)
                 for j, i in enumerate(idx):
                     out[i] = a[:, j]
         act = np.stack(out, axis=1)  # [B, N, k]
+        if self.meta.get("action_mode") == "level":
+            return levels_to_orders(act, env, float(self.meta["max_level"]))
+        act = act.astype(np.int64)
         multi = any(isinstance(m.action_space, MultiDiscrete) for m in self.modules.values())
         return act if multi else act[..., 0]
 

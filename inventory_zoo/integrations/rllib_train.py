@@ -85,6 +85,16 @@ class Config:
     """passes over each train batch"""
     hidden: tuple[int, ...] = (64, 64)
     """hidden layer widths of the policy and value networks"""
+    actions: Literal["level", "order"] = "level"
+    """level: each agent chooses an order-up-to level (a Gaussian over [-1, 1] mapped to
+    0..max_level) and orders what lifts its installation position to it; order: the env's
+    order quantities (a softmax over 0..max_order)"""
+    max_level: float | None = None
+    """level of action 1 with --actions level (None: max_order x (longest lead time + 1))"""
+    start_at_demand: bool = True
+    """with --actions level, the untrained policy's level is the mean demand x (lead time + 1)"""
+    log_std_init: float = -2.0
+    """with --actions level, the untrained Gaussian's log standard deviation (in [-1, 1] units)"""
     reward_scale: float = 100.0
     """training rewards (minus costs) are divided by this; evaluation scores raw costs"""
     reward_mix: float | None = None
@@ -147,6 +157,40 @@ def env_kwargs_of(cfg: Config) -> dict[str, Any]:
     return kwargs
 
 
+def adapter_config(cfg: Config, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``env_config`` read by the RLlib adapter (reward scale, action mode)."""
+    from inventory_zoo.integrations.rllib import default_max_level
+
+    out: dict[str, Any] = {"reward_scale": cfg.reward_scale, "action_mode": cfg.actions}
+    if cfg.actions == "level":
+        env = make_parallel_env(cfg.env, kwargs)
+        out["max_level"] = float(cfg.max_level or default_max_level(env))
+    return out
+
+
+def init_level_heads(algo: Any, cfg: Config, env: Any, max_level: float) -> None:
+    """Start every policy as a near-constant level: the mean demand x (lead time + 1) (or the
+    middle of the range without --start-at-demand), with spread ``exp(log_std_init)``.
+
+    The last layer of each policy head gets weights 100 times smaller and the biases of the
+    Gaussian's mean and log-std; the env runners then receive the new weights.
+    """
+    import torch
+
+    from inventory_zoo.policies.search import _initial_guess
+
+    level = float(np.mean(_initial_guess(env, len(env.possible_agents)))) if cfg.start_at_demand else None
+    mean = 0.0 if level is None else float(np.clip(2.0 * level / max_level - 1.0, -1.0, 1.0))
+    multi = algo.learner_group._learner.module
+    with torch.no_grad():
+        for mid in multi.keys():
+            last = [m for m in multi[mid].pi.modules() if isinstance(m, torch.nn.Linear)][-1]
+            last.weight.mul_(0.01)
+            last.bias[0] = mean
+            last.bias[1] = cfg.log_std_init
+    algo.env_runner_group.sync_weights(from_worker_or_learner_group=algo.learner_group, inference_only=True)
+
+
 def make_parallel_env(name: str, kwargs: dict[str, Any]):
     """The library's ParallelEnv of a run (for evaluation)."""
     from inventory_zoo.envs.registry import env_module
@@ -171,7 +215,7 @@ def build_config(cfg: Config, kwargs: dict[str, Any], device: str):
     return (
         PPOConfig()
         .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-        .environment(entry.pz_id, env_config={**kwargs, "reward_scale": cfg.reward_scale})
+        .environment(entry.pz_id, env_config={**kwargs, **adapter_config(cfg, kwargs)})
         .env_runners(
             num_env_runners=cfg.num_env_runners,
             num_envs_per_env_runner=cfg.num_envs_per_env_runner,
@@ -255,12 +299,15 @@ def train(cfg: Config) -> dict[str, Any]:
     agents = list(par.possible_agents)
     obs_scale = bridge._obs_scale(par)
     mapping = {a: ("shared" if cfg.sharing == "shared" else a) for a in agents}
+    adapter = adapter_config(cfg, kwargs)
     meta = {
         "env": cfg.env,
         "env_kwargs": kwargs,
         "sharing": cfg.sharing,
         "mapping": mapping,
         "obs_scale": obs_scale,
+        "action_mode": cfg.actions,
+        "max_level": adapter.get("max_level"),
     }
 
     if not ray.is_initialized():
@@ -273,6 +320,8 @@ def train(cfg: Config) -> dict[str, Any]:
         )
     bridge.register_envs()
     algo = build_config(cfg, kwargs, device).build_algo()
+    if cfg.actions == "level":
+        init_level_heads(algo, cfg, par, adapter["max_level"])
     writer = SummaryWriter((out / "tb").as_posix())
     val_seed = cfg.seed + 10_000
     curve: list[dict[str, float]] = []
