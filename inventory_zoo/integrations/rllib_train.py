@@ -59,8 +59,9 @@ class Config:
     """one policy for all agents (shared) or one per agent (per-agent), via the policy mapping"""
     num_env_runners: int = 0
     """Ray actors that step envs (0: sample in the driver process)"""
-    num_envs_per_env_runner: int = 1
-    """env copies each env runner steps"""
+    num_envs_per_env_runner: int = 8
+    """env copies each env runner steps (its module acts for all of them in one forward pass:
+    about 4x the env-steps/s of one copy here)"""
     address: str | None = None
     """Ray cluster to connect to: 'auto' or HOST:PORT (None: start a local Ray)"""
     num_cpus: int | None = None
