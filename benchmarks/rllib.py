@@ -1,0 +1,187 @@
+"""RLlib PPO: sampling speed against the number of env runners, and what shared PPO learns.
+
+Measures, on this machine:
+
+1. throughput (``--parts throughput``): env-steps per second with 0, 1 and 2 env runners, in
+   one run and interleaved (round 1: 0, 1, 2 runners; round 2: the same...), each with the
+   trainer's defaults (``num_envs_per_env_runner=8``, ``liu2022``): sampling alone
+   (``synchronous_parallel_sample`` over the runners, 4,000 env-steps per call) and whole
+   PPO iterations (sampling + the update in the driver). The 1-minute load average is
+   recorded with each figure: the machine is shared;
+2. quality (``--parts quality``): ``rllib_train`` with its defaults (shared PPO, order-up-to
+   levels) under a wall-clock budget on ``liu2022`` and ``snyder_shen_6_1``, ending with the
+   trainer's table (the searched base-stock and the other baselines on the same fresh episodes).
+
+Run from the repository root (needs the ``rllib`` and ``train`` extras)::
+
+    python benchmarks/rllib.py                                   # about 35 minutes on 2 cores
+    python benchmarks/rllib.py --parts throughput --rounds 3     # about 5 minutes
+    python benchmarks/rllib.py --from-runs runs/bench-rllib      # tables of finished runs
+
+Results go to ``runs/bench-rllib/`` (``throughput.json``, one run directory per preset) and
+the markdown tables to stdout and ``runs/bench-rllib/tables.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+QUALITY = {"liu2022": 20.0, "snyder_shen_6_1": 10.0}  # preset -> minutes of training
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def throughput(rounds: int, steps: int, out: Path) -> list[dict]:
+    """Env-steps/s of sampling and of PPO iterations with 0, 1, 2 env runners (interleaved)."""
+    import ray
+    import torch
+    from ray.rllib.execution.rollout_ops import synchronous_parallel_sample
+
+    from inventory_zoo.integrations import rllib as bridge
+    from inventory_zoo.integrations.rllib_train import Config, build_config, env_kwargs_of
+
+    torch.set_num_threads(1)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    bridge.register_envs()
+    rows = []
+    for r in range(rounds):
+        for n in (0, 1, 2):
+            cfg = Config(preset="liu2022", num_env_runners=n)
+            algo = build_config(cfg, env_kwargs_of(cfg), "cpu").build_algo()
+            algo.train()  # warm-up: actors started, first episodes, torch's first calls
+            load0 = _load()
+            t = time.perf_counter()
+            done = 0
+            while done < steps:
+                batch = synchronous_parallel_sample(
+                    worker_set=algo.env_runner_group, max_env_steps=4000, concat=False, _uses_new_env_runners=True
+                )
+                done += sum(len(ep) for eps in batch for ep in eps)
+            sample_rate = done / (time.perf_counter() - t)
+            t = time.perf_counter()
+            before = algo.train()
+            iters = 3
+            for _ in range(iters - 1):
+                last = algo.train()
+            from inventory_zoo.integrations.rllib_train import _steps
+
+            train_rate = (_steps(last) - _steps(before) + cfg.train_batch) / (time.perf_counter() - t)
+            algo.stop()
+            row = {
+                "round": r,
+                "env_runners": n,
+                "sampling_env_steps_per_s": round(sample_rate, 1),
+                "ppo_env_steps_per_s": round(train_rate, 1),
+                "load_start": load0,
+                "load_end": _load(),
+            }
+            print(row, flush=True)
+            rows.append(row)
+    ray.shutdown()
+    (out / "throughput.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return rows
+
+
+def quality(out: Path, minutes: dict[str, float]) -> None:
+    """Train shared PPO (the trainer's defaults) on each preset under its budget."""
+    from inventory_zoo.integrations.rllib_train import main
+
+    for preset, m in minutes.items():
+        argv = ["--env", "serial_v0", "--preset", preset, "--max-minutes", str(m)]
+        argv += ["--timesteps", str(int(m * 60 * 1000)), "--out", str(out / preset), "--overwrite"]
+        print(f"quality {preset}: load {_load()}", flush=True)
+        main(argv)
+
+
+def throughput_table(rows: list[dict]) -> str:
+    best: dict[int, dict] = {}
+    for r in rows:
+        b = best.setdefault(r["env_runners"], dict(r))
+        for k in ("sampling_env_steps_per_s", "ppo_env_steps_per_s"):
+            b[k] = max(b[k], r[k])
+    lines = [
+        "| env runners | sampling, env-steps/s | PPO iterations, env-steps/s | vs 1 runner (sampling) | load average |",
+        "|---:|---:|---:|---:|---|",
+    ]
+    one = best.get(1, {}).get("sampling_env_steps_per_s", float("nan"))
+    for n in sorted(best):
+        b = best[n]
+        loads = [f"{r['load_start']:.1f}" for r in rows if r["env_runners"] == n]
+        lines.append(
+            f"| {n} | {b['sampling_env_steps_per_s']:,.0f} | {b['ppo_env_steps_per_s']:,.0f} | "
+            f"{b['sampling_env_steps_per_s'] / one:.2f}x | {', '.join(loads)} |"
+        )
+    return "\n".join(lines)
+
+
+def run_table(run: Path) -> str:
+    ev = json.loads((run / "evaluation.json").read_text())
+    cfg = json.loads((run / "config.json").read_text())
+    rows = ev["table"]
+    ref = next((r for r in rows if "searched" in r["policy"]), None)
+    head = (
+        f"**{cfg['preset']}**: shared PPO trained {ev['env_steps']:,} env-steps in "
+        f"{ev['train_seconds'] / 60:.1f} min ({ev['env_steps_per_second']:,.0f} env-steps/s), "
+        f"{cfg['eval_episodes']} fresh episodes.\n\n"
+        "| policy | cost per period | 95% CI | fill rate | vs searched base-stock |\n|---|---:|---:|---:|---:|"
+    )
+    lines = [head]
+    for r in rows:
+        vs = "" if ref is None else f"{100 * (r['cost_per_period'] / ref['cost_per_period'] - 1):+.1f}%"
+        lines.append(
+            f"| {r['policy']} | {r['cost_per_period']:.2f} | {r['cost_per_period_ci95']:.2f} | "
+            f"{r['fill_rate']:.3f} | {vs} |"
+        )
+    curve = ev["curve"]
+    pts = curve[:: max(1, len(curve) // 8)] + ([curve[-1]] if curve and curve[-1] not in curve[:: max(1, len(curve) // 8)] else [])
+    lines.append("\nValidation cost of the greedy policy during training (env-steps, minutes: cost):\n")
+    lines.append(", ".join(f"{p['env_steps']:,} ({p['seconds'] / 60:.1f} min): {p['cost_per_period']:.1f}" for p in pts))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", nargs="+", default=["throughput", "quality"], choices=["throughput", "quality"])
+    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the throughput part")
+    p.add_argument("--steps", type=int, default=16000, help="env-steps sampled per throughput figure")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-rllib")
+    p.add_argument("--from-runs", type=Path, default=None, help="only format the tables of this directory")
+    a = p.parse_args(argv)
+    out = a.from_runs or a.out
+    out.mkdir(parents=True, exist_ok=True)
+    if a.from_runs is None:
+        if "throughput" in a.parts:
+            throughput(a.rounds, a.steps, out)
+        if "quality" in a.parts:
+            quality(out, QUALITY)
+    import ray
+    import torch
+
+    parts = [
+        f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, ray {ray.__version__}, "
+        f"torch {torch.__version__}; 1-minute load average now {_load()}."
+    ]
+    if (out / "throughput.json").is_file():
+        parts.append(throughput_table(json.loads((out / "throughput.json").read_text())))
+    for preset in QUALITY:
+        if (out / preset / "evaluation.json").is_file():
+            parts.append(run_table(out / preset))
+    text = "\n\n".join(parts) + "\n"
+    (out / "tables.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
