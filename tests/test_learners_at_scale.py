@@ -24,3 +24,23 @@ def test_happo_trains_on_the_1021_node_tree(tmp_path):
     actions = res.policy(obs, env)  # the trained policy plays the ParallelEnv's dicts
     assert set(actions) == set(env.agents) and all(0 <= actions[a] <= 30 for a in env.agents)
     env.step(actions)
+
+
+def test_shared_ppo_trains_on_the_1021_node_tree_on_the_vector_path(tmp_path):
+    from inventory_zoo.agents.ppo import Args as PPOArgs
+    from inventory_zoo.agents.ppo import load_policy
+    from inventory_zoo.agents.ppo import train as train_ppo
+
+    # One policy for all agents: each of the 2 x 1,021 agent copies is a row of the batch.
+    args = PPOArgs(
+        env="network_v0", preset="distribution_1021", vector=True, agent_id=False, n_envs=2, n_steps=4,
+        batch_size=2042, n_epochs=1, timesteps=2 * 8168, curve_points=1, curve_episodes=1, eval_episodes=1,
+        search_episodes=1, progress=False, device="cpu", max_cycles=20, eval_max_cycles=20, net_arch="16",
+    )  # fmt: skip
+    out = train_ppo(args, tmp_path / "run")
+    assert out["timesteps"] >= 2 * 8168
+    policy = load_policy(tmp_path / "run")
+    env = network_v0.parallel_env(preset="distribution_1021", max_cycles=3)
+    obs, _ = env.reset(seed=0)
+    actions = policy(obs, env)
+    assert set(actions) == set(env.agents) and all(0 <= actions[a] <= env.max_order for a in env.agents)
