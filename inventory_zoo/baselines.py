@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from inventory_zoo.evaluation import evaluate, unwrap_env
+from inventory_zoo.evaluation import evaluate, paired_difference, unwrap_env
 from inventory_zoo.policies import (
     ConstantOrder,
     EchelonBaseStock,
@@ -147,6 +147,8 @@ def baseline_table(
     local: bool = True,
     extra: Mapping[str, tuple[str, Any]] | None = None,
     progress: bool = False,
+    heuristic_budget: int = 0,
+    heuristic_episodes: int = 16,
 ) -> list[dict[str, Any]]:
     """Evaluate ``policies`` and the env's baselines on the same fresh episodes.
 
@@ -157,7 +159,15 @@ def baseline_table(
         episodes: episodes per row; episode ``k`` is seeded ``seed + k`` for every row.
         max_cycles: periods per episode (default: the env's).
         search_episodes, search_seed, local, progress: as in :func:`baselines`.
-        extra: more ``{name: (kind, policy)}`` rows (e.g. a tuned heuristic).
+        extra: more ``{name: (kind, policy)}`` rows.
+        heuristic_budget: trials per heuristic family (0: none). Every family that applies to
+            the env (:func:`inventory_zoo.comparison.best_heuristics`: forecast-driven
+            order-up-to, (s, S) on a forecast, capped base-stock, ...) is tuned with this many
+            trials on ``heuristic_episodes`` training episodes seeded ``search_seed + k``
+            (disjoint from the table's) and gets a row of kind ``tuned heuristic``; every learned
+            row then also carries its paired difference to the best of them
+            (``vs_best_heuristic``, ``vs_best_heuristic_ci95``, ``best_heuristic``). Needs the
+            ``tune`` extra; without it the table says so in a note.
 
     Returns:
         one dict per row: ``policy``, ``kind``, ``gap_percent`` and the fields of
@@ -180,16 +190,50 @@ def baseline_table(
     entries: dict[str, tuple[str, Any]] = {name: ("learned", pol) for name, pol in policies.items()}
     entries.update(base.policies)
     entries.update(extra or {})
-    rows = []
+    if heuristic_budget:
+        tuned = _tuned_heuristics(env, heuristic_budget, heuristic_episodes, search_seed, episodes, seed)
+        if isinstance(tuned, str):
+            base.notes["tuned heuristics"] = tuned
+        else:
+            entries.update({f"tuned {h.family}": ("tuned heuristic", h.policy) for h in tuned})
+    rows, reports = [], {}
     for name, (kind, pol) in entries.items():
-        rep = evaluate(env, pol, episodes, seed, max_cycles)
+        rep = reports[name] = evaluate(env, pol, episodes, seed, max_cycles)
         row: dict[str, Any] = {"policy": name, "kind": kind, **rep.as_dict()}
         if name in base.levels:
             row["levels"] = base.levels[name]
         rows.append(row)
     rows.sort(key=lambda r: r["cost_per_period"])
+    _add_paired_differences(rows, reports)
     _add_reference(rows, base)
     return rows
+
+
+def _tuned_heuristics(env: Any, budget: int, episodes: int, seed: int, test_episodes: int, test_seed: int):
+    """The tuned families (:func:`~inventory_zoo.comparison.best_heuristics`), or a note saying
+    why there are none."""
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        return "not tuned: install the tune extra (pip install 'inventory-zoo[tune]')"
+    from inventory_zoo.comparison import best_heuristics
+
+    return best_heuristics(
+        env, budget=budget, episodes=episodes, seed=seed, test_episodes=test_episodes, test_seed=test_seed
+    )
+
+
+def _add_paired_differences(rows: list[dict[str, Any]], reports: Mapping[str, Any]) -> None:
+    """Give every learned row its paired difference (same episodes) to the cheapest tuned
+    heuristic: negative when the learner costs less."""
+    tuned = [r for r in rows if r["kind"] == "tuned heuristic"]
+    if not tuned:
+        return
+    best = min(tuned, key=lambda r: r["cost_per_period"])
+    for r in rows:
+        if r["kind"] == "learned":
+            diff, half = paired_difference(reports[r["policy"]], reports[best["policy"]])
+            r.update(best_heuristic=best["policy"], vs_best_heuristic=diff, vs_best_heuristic_ci95=half)
 
 
 def _add_reference(rows: list[dict[str, Any]], base: Baselines) -> None:
@@ -227,6 +271,13 @@ def format_table(rows: list[dict[str, Any]], title: str | None = None) -> str:
             f"{r.get('cost_per_period_ci95', math.nan):>9.2f}"
             f"{'' if math.isnan(fill) else f'{fill:.3f}':>10}{'' if math.isnan(gap) else f'{gap:+.1f}%':>24}"
         )
+    for r in rows:
+        if "vs_best_heuristic" in r:
+            out.append(
+                f"{r['policy']} - best heuristic ({r['best_heuristic']}): {r['vs_best_heuristic']:+.2f} "
+                f"+/- {r['vs_best_heuristic_ci95']:.2f} per period (paired, same episodes; negative: "
+                f"{r['policy']} costs less)"
+            )
     for r in rows:
         for k, v in r.get("notes", {}).items():
             out.append(f"note ({k}): {v}")

@@ -101,3 +101,20 @@ def test_no_torch_needed():
     code = "import sys, inventory_zoo.baselines; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_tuned_heuristics_join_the_table_with_the_learners_paired_difference():
+    # A "learner" that is the searched base-stock: its difference to the best tuned heuristic
+    # is the mean of the per-episode cost differences on the table's own episodes.
+    env = serial_v0.parallel_env(preset="liu2022", max_cycles=40)
+    learner = BaseStock((20, 20, 20))
+    rows = baseline_table(env, {"mine": learner}, episodes=6, seed=900, search_episodes=3,
+                          heuristic_budget=3, heuristic_episodes=2)  # fmt: skip
+    tuned = [r for r in rows if r["kind"] == "tuned heuristic"]
+    assert {r["policy"] for r in tuned} >= {"tuned forecast_es", "tuned capped_base_stock"}
+    best = min(tuned, key=lambda r: r["cost_per_period"])
+    mine = next(r for r in rows if r["policy"] == "mine")
+    assert mine["best_heuristic"] == best["policy"]
+    assert mine["vs_best_heuristic"] == pytest.approx(mine["cost_per_period"] - best["cost_per_period"])
+    assert mine["vs_best_heuristic_ci95"] > 0
+    assert f"mine - best heuristic ({best['policy']})" in format_table(rows)

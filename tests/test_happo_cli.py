@@ -68,7 +68,7 @@ def test_eval_only_takes_a_model_file_or_a_run_directory(tmp_path, capsys):
     capsys.readouterr()
     tables = []
     for target in (out / "best.pt", out):
-        assert cli.main(["--eval-only", str(target), "--test-episodes", "3", "--device", "cpu"]) == 0
+        assert cli.main(["--eval-only", str(target), "--test-episodes", "3", "--device", "cpu", "--heuristic-budget", "2"]) == 0
         text = capsys.readouterr().out
         assert "happo" in text and "base-stock" in text and "test: 3 episodes" in text
         tables.append(text.split("\n", 1)[1])

@@ -70,7 +70,10 @@ def evaluate_model(path: str, cfg: Args) -> int:
           f"on {trained.env} preset={trained.env_preset}")  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        rows = baseline_table(env, {"happo": policy}, episodes=cfg.test_episodes, seed=cfg.test_seed)
+        rows = baseline_table(
+            env, {"happo": policy}, episodes=cfg.test_episodes, seed=cfg.test_seed,
+            heuristic_budget=cfg.heuristic_budget,
+        )  # fmt: skip
     print(format_table(rows, title=f"test: {cfg.test_episodes} episodes from seed {cfg.test_seed}"))
     return 0
 

@@ -201,6 +201,10 @@ class Args:
     """episodes of the final table"""
     test_seed: int = 20_000
     """final-table episode k is seeded ``test_seed + k`` (disjoint from evaluation)"""
+    heuristic_budget: int = 100
+    """trials per heuristic family tuned for the final table (forecast-driven order-up-to, (s, S)
+    on a forecast, capped base-stock, ...: the best of them is the bar to beat; 0: none; needs
+    the tune extra)"""
 
     def __post_init__(self) -> None:
         self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)

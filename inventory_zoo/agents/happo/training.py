@@ -446,8 +446,9 @@ class Trainer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             rows = baseline_table(
-                self.eval_env, {"happo": policy}, episodes=args.test_episodes, seed=args.test_seed
-            )
+                self.eval_env, {"happo": policy}, episodes=args.test_episodes, seed=args.test_seed,
+                heuristic_budget=args.heuristic_budget,
+            )  # fmt: skip
         print(f"\nHAPPO on {args.env} preset={args.env_preset}: best model of iteration {rec.best_iteration}, "
               f"{rec.global_step:,} env-steps in {rec.elapsed:.0f} s "
               f"({rec.global_step / max(rec.elapsed, 1e-9):,.0f} env-steps/s)")  # fmt: skip
