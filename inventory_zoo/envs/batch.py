@@ -31,8 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from inventory_zoo.core import engine
-from inventory_zoo.core._plan import Segments
+from inventory_zoo.core import engine, quantities
 from inventory_zoo.core.spec import SupplyChain
 from inventory_zoo.core.validation import (
     MAX_PERIODS,
@@ -210,24 +209,21 @@ class SupplyChainBatch:
 
     # ------------------------------------------------------------------ views
     def _build_obs_layout(self) -> None:
-        """Where each entry of the global state comes from, as columns of the count vector
-        ``X`` (see :meth:`_counts`): every entry is ``X[a] + X[b]``, two gathers for all of
-        them, plus, for nodes with several downstream edges, one segment sum; linear in nodes
-        plus edges.
+        """Where each entry of the global state comes from, as a column of the count array
+        ``X`` (see :meth:`_counts`): the global state is one gather ``X[:, a]``, linear in
+        nodes plus edges.
 
-        ``X`` holds, per member: on hand ``[N]``, backlog ``[N]``, the demand shown ``[N]``,
-        owed ``[E]``, orders received ``[E]``, the pipe ``[E * L]``, the order slots
-        ``[E * D]`` and one zero. Entry ``(n, 1)`` (what node ``n`` owes) is its backlog plus
-        what it owes downstream (one edge's ``owed``, or the sum over its downstream edges);
-        entry ``(n, 2)`` (incoming) its demand plus the orders from downstream; every other
-        entry is one column plus the zero.
+        ``X`` holds, per member: on hand ``[N]``, what each node owes ``[N]`` (its customers'
+        backlog plus what it owes downstream), its incoming demand ``[N]`` (the demand shown
+        plus the orders that reached it from downstream last period), owed per edge ``[E]``,
+        the pipe ``[E * L]``, the order slots ``[E * D]`` and, when some entry is padding,
+        one zero.
         """
         p = self.spec.params
         N, E, L, D = p.num_nodes, p.num_edges, p.max_lead_time, p.max_order_delay
         F, F0 = self.edge_fields, self.base_obs_dim
-        o_owed, o_recv, o_pipe = 3 * N, 3 * N + E, 3 * N + 2 * E
+        o_owed, o_pipe = 3 * N, 3 * N + E
         o_opipe = o_pipe + E * L
-        fan = np.flatnonzero(np.diff(p.out_edge_ptr) > 1)  # nodes with several downstream edges
         o_zero = o_opipe + E * D
         a = np.full((N, F0), o_zero, np.int64)
         a[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
@@ -238,25 +234,12 @@ class SupplyChainBatch:
         a[p.customer, col + L] = o_owed + e
         if D:
             a[c, col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
-        b = np.full((N, F0), o_zero, np.int64)
-        one = np.flatnonzero(np.diff(p.out_edge_ptr) == 1)
-        first_out = p.out_edge_index[p.out_edge_ptr[one]]
-        b[one, 1], b[one, 2] = o_owed + first_out, o_recv + first_out
-        self._obs_a, self._obs_b = a.reshape(-1), b.reshape(-1)
-        self._obs_pad = bool((a == o_zero).any() or (b == o_zero).any())
+        self._obs_a = a.reshape(-1)
+        self._obs_pad = bool((a == o_zero).any())
         self._zero_col = np.zeros((self.batch_size, 1), np.int64)
         self._buffers: dict[str, np.ndarray] = {}
-        # Nodes with several downstream edges: entries (n, 1) and (n, 2) add the sums of owed
-        # and of orders received over those edges, as one segment sum over columns of X.
-        internal = p.out_edge_index
-        fan_edges = internal[np.isin(p.supplier[internal], fan)]
-        fan_ptr = np.r_[0, np.cumsum(np.diff(p.out_edge_ptr)[fan])]
-        index = np.concatenate([o_owed + fan_edges, o_recv + fan_edges])
-        ptr = np.concatenate([fan_ptr, fan_ptr[-1] + fan_ptr[1:]])
-        self._fan_cols = np.concatenate([fan * F0 + 1, fan * F0 + 2])
-        self._fan_sums = Segments(ptr, index, o_zero + self._obs_pad) if fan.size else None
         self._obs_weight = None if self.obs_scale is None else np.float64(1.0) / self.obs_scale
-        self._has_downstream = internal.size > 0
+        self._has_downstream = p.out_edge_index.size > 0
         self._has_opipe = D > 0
         self._id_bias = np.eye(N, dtype=np.float32) if self.agent_id else None  # [N, N]: only with ids
 
@@ -265,7 +248,12 @@ class SupplyChainBatch:
         s = self.state
         B = self.batch_size
         shown = s.demand if self.demand_visible else s.last_demand
-        parts = [s.on_hand, s.backlog, shown, s.owed, s.received, s.pipe.reshape(B, -1)]
+        if self._has_downstream:
+            owes = quantities.owes(self.spec, s)
+            incoming = shown + quantities.sum_by_supplier(self.spec, s.received)
+        else:
+            owes, incoming = s.backlog, shown
+        parts = [s.on_hand, owes, incoming, s.owed, s.pipe.reshape(B, -1)]
         if self._has_opipe:
             parts.append(s.opipe.reshape(B, -1))
         if self._obs_pad:
@@ -286,14 +274,7 @@ class SupplyChainBatch:
         Each entry is an exact integer count (or sum of counts); with ``obs_scale`` it is
         multiplied by ``1 / obs_scale`` in float64, then rounded to float32.
         """
-        X = self._counts()
-        x = X.take(self._obs_a, 1, out=self._scratch("a", self._obs_a.size))
-        if self._has_downstream:
-            # A whole second gather (mostly of the zero) costs less than an indexed add at small
-            # batches; the sums of fan-out nodes are few columns.
-            x += X.take(self._obs_b, 1, out=self._scratch("b", self._obs_b.size))
-            if self._fan_sums is not None:
-                x[:, self._fan_cols] += self._fan_sums(X)
+        x = self._counts().take(self._obs_a, 1, out=self._scratch("a", self._obs_a.size))
         if self._obs_weight is None:
             return x.astype(np.float32)
         # The product in float64, rounded once to float32 (one call).
