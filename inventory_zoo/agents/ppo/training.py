@@ -21,10 +21,10 @@ from inventory_zoo.agents.ppo.envs import (
     log_std_init,
     make_env,
     make_vec_env,
-    mean_demand,
 )
 from inventory_zoo.agents.ppo.models import settings_to_save, vecnormalize_path
 from inventory_zoo.agents.ppo.normalizer import restore_vecnormalize
+from inventory_zoo.baselines import mean_demand
 from inventory_zoo.evaluation import unwrap_env
 
 __all__ = ["wrap_vec_env", "build_model", "start_at_mean_demand", "train", "latest_checkpoint"]
