@@ -180,8 +180,9 @@ def train(args: Args, run_dir: Path, *, resume: bool = False, rows: list | None 
                 tb_log_name="PPO",
             )
     except KeyboardInterrupt:
-        bar.bar.close() if bar.bar is not None else None
-        checkpoints.model = model
+        if bar.bar is not None:
+            bar.bar.close()
+        checkpoints.model = model  # set by SB3 when learning starts; Ctrl-C may come before
         path = checkpoints.save()
         raise KeyboardInterrupt(
             f"interrupted at {model.num_timesteps:,} steps; saved {path}; continue with --resume {run_dir}"
