@@ -192,9 +192,10 @@ def tables(res: dict) -> str:
         out.append(f"| policy | cost per period | 95% CI | fill rate | vs {ref} |")
         out.append("|---|---:|---:|---:|---:|")
         for r in q["rows"]:
+            fill = "" if r["fill_rate"] != r["fill_rate"] else f"{r['fill_rate']:.3f}"  # NaN: the exact row
             out.append(
                 f"| {r['policy']} | {r['cost_per_period']:.2f} | {r['cost_per_period_ci95']:.2f} | "
-                f"{r['fill_rate']:.3f} | {r['gap_percent']:+.1f}% |"
+                f"{fill} | {r['gap_percent']:+.1f}% |"
             )
     return "\n".join(out)
 
@@ -216,9 +217,14 @@ def plot(res: dict, png: Path) -> None:
             exact = min(r["cost_per_period"] / (1 + r["gap_percent"] / 100) for r in opt)
             ax.axhline(exact, color="black", lw=1, label=f"exact optimum ({exact:.2f})")
             ax.axhline(1.1 * exact, color="black", lw=1, ls=":", label="optimum + 10%")
+
+        # Baselines: on the validation episodes in older results, else their cost in the final table.
+        def line(r):
+            return r.get("validation_cost_per_period", r["cost_per_period"])
+
         for r, ls in zip(base, ("--", "-."), strict=False):
-            ax.axhline(r["validation_cost_per_period"], color="grey", ls=ls, label=r["policy"])
-        low = min([np.nanmin(cost)] + [r["validation_cost_per_period"] for r in base + opt])
+            ax.axhline(line(r), color="grey", ls=ls, label=r["policy"])
+        low = min([np.nanmin(cost)] + [line(r) for r in base + opt])
         ax.set_yscale("log")
         ax.set_ylim(0.9 * low, 1.1 * np.nanmax(cost))
         ax.set_xlabel("training time, minutes (validation excluded)")

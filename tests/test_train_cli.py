@@ -148,7 +148,7 @@ def test_eval_only_takes_a_file_or_a_run_dir(resumed_run, capsys):
     assert "PPO (best on validation)" in out
     assert _train("--eval-only", str(run / "model.zip"), *small) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("PPO model.zip"))
-    assert line.split()[2] == final.split()[2]  # the same model, the same episodes, the same cost
+    assert line.split()[3] == final.split()[3]  # the same model, the same episodes, the same cost
 
 
 def test_a_run_never_overwrites_another(resumed_run, capsys):

@@ -23,7 +23,6 @@ __all__ = [
     "action_mapping",
     "log_std_init",
     "training_reward_mix",
-    "mean_demand",
 ]
 
 
@@ -162,16 +161,3 @@ def training_reward_mix(env) -> float:
     if np.any(spec.params.backorder_cost <= 0):
         return 1.0
     return float(unwrap_env(env).batch.reward_mix)
-
-
-def mean_demand(env) -> int:
-    """Mean customer demand per demand node per period, rounded (a naive constant order)."""
-    spec = unwrap_env(env).spec
-    means = []
-    for node in spec.nodes:
-        if node.demand is not None:
-            m = node.demand.mean
-            if m is None:
-                m = float(node.demand.sample(np.random.default_rng(0), 64, 64).mean())
-            means.append(m)
-    return int(round(float(np.mean(means)))) if means else 0

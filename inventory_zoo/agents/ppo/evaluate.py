@@ -1,5 +1,5 @@
-"""The final table of a PPO run: its models next to the base-stock baselines on the same
-episodes, and the learning curve's plot."""
+"""The final table of a PPO run: its models next to the baselines on the same episodes (the
+table every learner prints, :mod:`inventory_zoo.baselines`), and the learning curve's plot."""
 
 from __future__ import annotations
 
@@ -11,101 +11,48 @@ from typing import Any
 
 import numpy as np
 
-import inventory_zoo
-from inventory_zoo.agents.ppo.callbacks import validate
 from inventory_zoo.agents.ppo.config import Args
-from inventory_zoo.agents.ppo.envs import make_env, mean_demand
+from inventory_zoo.agents.ppo.envs import make_env
 from inventory_zoo.agents.ppo.models import load_policy
-from inventory_zoo.policies import (
-    ConstantOrder,
-    EchelonBaseStock,
-    RandomPolicy,
-    optimal_serial_base_stock,
-    search_base_stock,
-)
+from inventory_zoo.baselines import baseline_table, format_table
 
-__all__ = ["baselines", "evaluate_models", "evaluate_run", "plot_curve"]
-
-
-def baselines(args: Args, env) -> tuple[dict[str, tuple[str, Any]], float | None, dict[str, str]]:
-    """The baselines of an env as ``{name: (kind, policy)}``, the exact optimal cost where it
-    exists (else None), and notes.
-
-    Kinds: ``"optimal"`` (echelon base-stock at the Clark-Scarf levels: reads the full state),
-    ``"searched"`` (installation base-stock at the best levels found by simulation; each agent
-    also sees the orders its customers place in the same period), ``"searched_local"`` (the
-    same from each agent's own observation only: the information a decentralised learner has)
-    and ``"naive"`` (constant orders of the mean demand, random orders).
-    """
-    notes: dict[str, str] = {}
-    pols: dict[str, tuple[str, Any]] = {}
-    exact = None
-    try:
-        levels, exact = optimal_serial_base_stock(env)
-        pols[f"echelon base-stock {tuple(levels)}, optimal"] = ("optimal", EchelonBaseStock(levels))
-    except ValueError as e:
-        notes["optimum"] = str(e).split(": ", 1)[-1]
-    for kind, sequential, label in (
-        ("searched", True, "searched"),
-        ("searched_local", False, "searched, own obs"),
-    ):
-        res = search_base_stock(
-            env,
-            episodes=args.search_episodes,
-            seed=args.eval_seed + 1000,
-            max_cycles=args.eval_max_cycles,
-            sequential=sequential,
-            progress=args.progress and sys.stderr.isatty(),
-        )
-        pols[f"base-stock {res.levels}, {label}"] = (kind, res.policy())
-    q = mean_demand(env)
-    pols[f"constant order {q}"] = ("naive", ConstantOrder(q))
-    pols["random orders"] = ("naive", RandomPolicy(seed=args.eval_seed))
-    return pols, exact, notes
+__all__ = ["evaluate_models", "evaluate_run", "plot_curve"]
 
 
 def evaluate_models(
     args: Args, models: dict[str, Path], run_dir: Path | None, device: str = "cpu"
 ) -> list[dict[str, Any]]:
-    """Evaluate saved models next to the baselines on the same episodes; print and save the table."""
+    """Evaluate saved models next to the baselines on the same episodes (the shared table of
+    :func:`inventory_zoo.baselines.baseline_table`); print the table and save it.
+
+    Episodes: the table's are seeded ``eval_seed + k``, the base-stock search's
+    ``eval_seed + 1000 + k`` (so its levels are not chosen on the episodes they are scored on).
+    """
     env = make_env(args)
-    pols = {name: ("ppo", load_policy(path, env=env, device=device)) for name, path in models.items()}
-    base, exact, notes = baselines(args, env)
-    pols.update(base)
-    rows = []
-    for name, (kind, pol) in pols.items():
-        rep = inventory_zoo.evaluate(
-            env, pol, episodes=args.eval_episodes, seed=args.eval_seed, max_cycles=args.eval_max_cycles
-        )
-        row = {"policy": name, "kind": kind, **rep.as_dict()}
-        if kind != "ppo":  # on the learning curve's validation episodes too, for its plot
-            row["validation_cost_per_period"] = validate(env, pol, args).cost_per_period
-        rows.append(row)
-    ref = exact if exact is not None else min(r["cost_per_period"] for r in rows if r["kind"] == "searched")
-    ref_name = "exact optimum" if exact is not None else "searched base-stock"
-    print(
+    pols = {name: load_policy(path, env=env, device=device) for name, path in models.items()}
+    rows = baseline_table(
+        env,
+        pols,
+        episodes=args.eval_episodes,
+        seed=args.eval_seed,
+        max_cycles=args.eval_max_cycles,
+        search_episodes=args.search_episodes,
+        search_seed=args.eval_seed + 1000,
+        progress=args.progress and sys.stderr.isatty(),
+    )
+    exact = next((r["cost_per_period"] for r in rows if r["kind"] == "exact"), None)
+    notes = next((r["notes"] for r in rows if "notes" in r), {})
+    title = (
         f"\n{args.env}/{args.preset or 'default'}: whole-system cost per period, {args.eval_episodes} episodes "
         f"(seeds {args.eval_seed}..{args.eval_seed + args.eval_episodes - 1}), raw costs (no reward mixing)"
     )
-    head = f"{'policy':<48}{'cost/period':>12}{'+/- 95%':>9}{'fill rate':>10}{'vs ' + ref_name:>24}"
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        r["gap_percent"] = gap = 100 * (r["cost_per_period"] / ref - 1)
-        print(
-            f"{r['policy']:<48}{r['cost_per_period']:>12.2f}{r['cost_per_period_ci95']:>9.2f}"
-            f"{r['fill_rate']:>10.3f}{gap:>+23.1f}%"
-        )
-    if exact is not None:
-        print(f"{'exact expected cost (Chen-Zheng)':<48}{exact:>12.2f}")
-    for k, v in notes.items():
-        print(f"note ({k}): {v}")
+    print(format_table(rows, title))
     if run_dir is not None:
         with open(run_dir / "evaluation.json", "w") as fh:
             json.dump({"rows": rows, "exact_optimum": exact, "notes": notes}, fh, indent=2, default=_jsonable)
         curve = run_dir / "curve.csv"
         if curve.exists():
-            png = plot_curve(curve, rows, exact, run_dir / "learning_curve.png", f"{args.env}/{args.preset}")
+            png = plot_curve(curve, rows, run_dir / "learning_curve.png", f"{args.env}/{args.preset}")
             if png is not None:
                 print(f"learning curve: {png}")
     return rows
@@ -128,8 +75,9 @@ def _jsonable(x: Any) -> Any:
     return str(x)
 
 
-def plot_curve(csv_path: Path, rows: list[dict[str, Any]], exact: float | None, png: Path, title: str):
-    """Validation cost against training steps, with the baselines as horizontal lines."""
+def plot_curve(csv_path: Path, rows: list[dict[str, Any]], png: Path, title: str):
+    """Validation cost against training steps, with the baselines' costs in the final table
+    (``rows``) as horizontal lines."""
     try:
         import matplotlib
 
@@ -147,14 +95,14 @@ def plot_curve(csv_path: Path, rows: list[dict[str, Any]], exact: float | None, 
     styles = iter(["--", ":", "-."])
     for r in rows:
         if r["kind"] in ("searched", "searched_local") or r["policy"].startswith("constant"):
+            ax.axhline(r["cost_per_period"], ls=next(styles, "--"), color="grey", label=r["policy"])
+        elif r["kind"] == "exact":
             ax.axhline(
-                r["validation_cost_per_period"], ls=next(styles, "--"), color="grey", label=r["policy"]
+                r["cost_per_period"], color="black", lw=1, label=f"exact optimum {r['cost_per_period']:.2f}"
             )
-    if exact is not None:
-        ax.axhline(exact, color="black", lw=1, label=f"exact optimum {exact:.2f}")
     ax.set_yscale("log")
     ax.set_xlabel("training timesteps (agent-periods)")
-    ax.set_ylabel("system cost per period, validation episodes")
+    ax.set_ylabel("system cost per period (curve: validation episodes)")
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -21,10 +21,10 @@ from inventory_zoo.agents.ppo.envs import (
     log_std_init,
     make_env,
     make_vec_env,
-    mean_demand,
 )
 from inventory_zoo.agents.ppo.models import settings_to_save, vecnormalize_path
 from inventory_zoo.agents.ppo.normalizer import restore_vecnormalize
+from inventory_zoo.baselines import mean_demand
 from inventory_zoo.evaluation import unwrap_env
 
 __all__ = ["wrap_vec_env", "build_model", "start_at_mean_demand", "train", "latest_checkpoint"]
@@ -180,8 +180,9 @@ def train(args: Args, run_dir: Path, *, resume: bool = False, rows: list | None 
                 tb_log_name="PPO",
             )
     except KeyboardInterrupt:
-        bar.bar.close() if bar.bar is not None else None
-        checkpoints.model = model
+        if bar.bar is not None:
+            bar.bar.close()
+        checkpoints.model = model  # set by SB3 when learning starts; Ctrl-C may come before
         path = checkpoints.save()
         raise KeyboardInterrupt(
             f"interrupted at {model.num_timesteps:,} steps; saved {path}; continue with --resume {run_dir}"
