@@ -331,7 +331,7 @@ def test_time_limit_info_is_a_transparent_parallel_env():
 TINY = [
     "--env", "serial_v0", "--preset", "snyder_shen_6_1", "--timesteps", "3072", "--n-envs", "2",
     "--n-steps", "128", "--batch-size", "256", "--n-epochs", "2", "--max-cycles", "40",
-    "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1",
+    "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1", "--heuristic-budget", "2",
     "--curve-points", "2", "--curve-episodes", "1", "--checkpoint-every", "1536", "--seed", "3",
     "--device", "cpu", "--no-progress",
 ]  # fmt: skip
@@ -420,7 +420,7 @@ def _eval_only(run, tmp_path) -> tuple[str, float]:
     """``--eval-only`` on a run's final model: the script's output and the model's cost."""
     args = [
         "--eval-only", str(run / "model.zip"),
-        "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1", "--no-progress",
+        "--eval-max-cycles", "20", "--eval-episodes", "2", "--search-episodes", "1", "--heuristic-budget", "2", "--no-progress",
     ]  # fmt: skip
     stdout = _finish(_start(args, tmp_path))
     line = next(ln for ln in stdout.splitlines() if ln.startswith("PPO model.zip"))

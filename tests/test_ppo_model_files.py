@@ -26,7 +26,7 @@ from inventory_zoo.cli import main
 
 TINY = [
     "--timesteps", "192", "--n-envs", "2", "--n-steps", "16", "--batch-size", "32", "--n-epochs", "1",
-    "--max-cycles", "16", "--eval-max-cycles", "8", "--eval-episodes", "2", "--search-episodes", "1",
+    "--max-cycles", "16", "--eval-max-cycles", "8", "--eval-episodes", "2", "--search-episodes", "1", "--heuristic-budget", "2",
     "--curve-points", "1", "--curve-episodes", "1", "--device", "cpu", "--vector", "--norm-obs",
 ]  # fmt: skip
 

@@ -28,7 +28,7 @@ from inventory_zoo.cli import main
 
 TINY = [
     "--timesteps", "256", "--n-envs", "1", "--n-steps", "32", "--batch-size", "32", "--n-epochs", "1",
-    "--max-cycles", "16", "--eval-max-cycles", "8", "--eval-episodes", "2", "--search-episodes", "1",
+    "--max-cycles", "16", "--eval-max-cycles", "8", "--eval-episodes", "2", "--search-episodes", "1", "--heuristic-budget", "2",
     "--curve-points", "1", "--curve-episodes", "1", "--checkpoint-every", "128", "--device", "cpu", "--vector",
 ]  # fmt: skip
 
@@ -141,7 +141,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(interrupted_run, resumed_
 
 def test_eval_only_takes_a_file_or_a_run_dir(resumed_run, capsys):
     run, *_ = resumed_run
-    small = ["--eval-max-cycles", "8", "--eval-episodes", "2", "--search-episodes", "1", "--device", "cpu"]
+    small = ["--eval-max-cycles", "8", "--eval-episodes", "2", "--search-episodes", "1", "--heuristic-budget", "2", "--device", "cpu"]
     assert _train("--eval-only", str(run), *small) == 0
     out = capsys.readouterr().out
     final = next(ln for ln in out.splitlines() if ln.startswith("PPO (final)"))

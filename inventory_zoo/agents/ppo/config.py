@@ -109,6 +109,10 @@ class Args:
     """evaluation episode k is seeded eval_seed + k"""
     search_episodes: int = 16
     """episodes per candidate in the base-stock search"""
+    heuristic_budget: int = 100
+    """trials per heuristic family tuned for the final table (forecast-driven order-up-to, (s, S)
+    on a forecast, capped base-stock, ...: the best of them is the bar to beat; 0: none; needs
+    the tune extra)"""
     progress: bool = True
     """show progress bars (only when stderr is a terminal)"""
     eval_only: str | None = None

@@ -39,6 +39,7 @@ def evaluate_models(
         search_episodes=args.search_episodes,
         search_seed=args.eval_seed + 1000,
         progress=args.progress and sys.stderr.isatty(),
+        heuristic_budget=args.heuristic_budget,
     )
     exact = next((r["cost_per_period"] for r in rows if r["kind"] == "exact"), None)
     notes = next((r["notes"] for r in rows if "notes" in r), {})
