@@ -335,6 +335,45 @@ def _ship(plan: Plan, rows: BatchRows, p, s: State, claim_e: np.ndarray, market:
     return shipped_e, own * rows.demand_01, unmet
 
 
+def _orders_arrive(plan: Plan, s: State, orders: np.ndarray) -> np.ndarray:
+    """1. Orders reach suppliers after their delay: the orders each supplier receives now
+    ``[B, E]``; the order pipe ``s.opipe`` moves one slot and takes this period's orders."""
+    opipe = s.opipe
+    incoming = np.where(plan.no_delay, orders, opipe[:, :, 0])
+    opipe[:, :, :-1] = opipe[:, :, 1:]
+    opipe[:, :, -1] = 0
+    opipe[:, plan.delayed, plan.delay_slot] = orders[:, plan.delayed]
+    return incoming
+
+
+def _arrivals(plan: Plan, s: State, scenario: Scenario, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """2. Arrivals: the first pipe slot lands on hand (less the shipping loss); returns the
+    units arrived per node ``[B, N]``, the pipe and its flat view (for this period only).
+
+    The pipe is shifted as one flat array: one long overlapping copy, not one per edge (each
+    edge's last slot then holds a stale value: cleared here or overwritten by the shipment).
+    The flat view is made anew every period: a view kept across periods would be turned into
+    an independent array by copy.deepcopy or pickle.
+    """
+    if not s.pipe.flags.c_contiguous:
+        s.pipe = np.ascontiguousarray(s.pipe)
+    pipe = s.pipe
+    pipe_flat = pipe.reshape(-1)
+    arrived_e = pipe.take(0, 2)
+    if pipe.shape[2] > 1:
+        pipe_flat[:-1] = pipe_flat[1:]
+    if plan.clear_last:
+        pipe[:, :, -1] = 0
+    if scenario.loss is not None:
+        # Liu et al.'s rounding: the kept part rounds down (float64, as their code computes it).
+        kept = np.floor(arrived_e * (1.0 - scenario.loss[:, t] / 100)).astype(np.int64)
+        s.transit_lost += np.add.reduce(arrived_e - kept, 1)
+        arrived_e = kept
+    arrived = plan.by_customer(arrived_e)
+    s.on_hand += arrived
+    return arrived, pipe, pipe_flat
+
+
 def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) -> StepOut:
     """Advance every member one period (in place) given ``orders`` ``[B, E]`` (int64, valid).
 
@@ -350,37 +389,8 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     B = orders.shape[0]
     rows = plan.batch(B)
 
-    # 1. Orders reach suppliers after their delay.
-    if p.max_order_delay > 0:
-        opipe = s.opipe
-        incoming = np.where(plan.no_delay, orders, opipe[:, :, 0])
-        opipe[:, :, :-1] = opipe[:, :, 1:]
-        opipe[:, :, -1] = 0
-        opipe[:, plan.delayed, plan.delay_slot] = orders[:, plan.delayed]
-    else:
-        incoming = orders
-
-    # 2. Arrivals. The pipe is shifted as one flat array: one long overlapping copy, not one
-    # per edge (each edge's last slot then holds a stale value: cleared or overwritten below).
-    # The flat view is made anew every period: a view kept across periods would be turned into
-    # an independent array by copy.deepcopy or pickle.
-    if not s.pipe.flags.c_contiguous:
-        s.pipe = np.ascontiguousarray(s.pipe)
-    pipe = s.pipe
-    L = pipe.shape[2]
-    pipe_flat = pipe.reshape(-1)
-    arrived_e = pipe.take(0, 2)
-    if L > 1:
-        pipe_flat[:-1] = pipe_flat[1:]
-    if plan.clear_last:
-        pipe[:, :, -1] = 0
-    if scenario.loss is not None:
-        # Liu et al.'s rounding: the kept part rounds down (float64, as their code computes it).
-        kept = np.floor(arrived_e * (1.0 - scenario.loss[:, t] / 100)).astype(np.int64)
-        s.transit_lost += np.add.reduce(arrived_e - kept, 1)
-        arrived_e = kept
-    arrived = plan.by_customer(arrived_e)
-    s.on_hand += arrived
+    incoming = _orders_arrive(plan, s, orders) if p.max_order_delay > 0 else orders  # 1.
+    arrived, pipe, pipe_flat = _arrivals(plan, s, scenario, t)  # 2.
 
     # 3. Shipping: each node fills what it owes (its customers' backlog plus the demand revealed
     # last period, and on each downstream edge the backlog plus the orders that reached it)
@@ -426,21 +436,10 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     else:
         order_cost = rows.float_zeros
 
-    # Positional (in field order): measurably cheaper than keywords at this call rate.
-    out = StepOut(
-        cost,  # cost
-        holding,  # holding_cost
-        backlog_cost,  # backlog_cost
-        pipeline_cost,  # pipeline_cost
-        order_cost,  # order_cost
-        s.demand,  # demand
-        sold,  # sold
-        lost,  # lost
-        arrived,  # arrived
-        shipped_e,  # shipped
-        incoming,  # received
-        old_backlog,  # old_backlog
-    )
+    # Positional, in field order (cost, holding_cost, backlog_cost, pipeline_cost, order_cost,
+    # demand, sold, lost, arrived, shipped, received, old_backlog): cheaper than keywords here.
+    out = StepOut(cost, holding, backlog_cost, pipeline_cost, order_cost, s.demand, sold, lost, arrived,
+                  shipped_e, incoming, old_backlog)  # fmt: skip
 
     # 5. The next period's demand is revealed.
     s.t = t + 1
