@@ -299,7 +299,13 @@ def _presets():
     from inventory_zoo.envs.registry import env_names
     from inventory_zoo.presets import PRESETS
 
-    return [pytest.param(env, p, id=f"{env}-{p}") for env in env_names() for p in PRESETS.get(env, {})]
+    # distribution_1021 (1,021 actors) has its own test in test_learners_at_scale.py.
+    return [
+        pytest.param(env, p, id=f"{env}-{p}")
+        for env in env_names()
+        for p in PRESETS.get(env, {})
+        if p != "distribution_1021"
+    ]
 
 
 def test_an_env_alone_uses_its_default_preset():
