@@ -207,7 +207,7 @@ def make_policy(
         policy = entry.load()(env, args, seed=seed, budget=budget, device=device)
     except (TypeError, ValueError) as e:
         msg = str(e)
-        named = msg.startswith("policy ") or spec in msg  # the factory already named it
+        named = msg.startswith(("policy ", f"{spec}:"))  # the factory already named it
         raise ValueError(msg if named else f"policy {spec!r}: {msg}") from None
     if check:
         check_policy(policy, env, spec, seed=seed)
