@@ -74,10 +74,12 @@ class Config:
     """learning rate at the end of --timesteps"""
     gamma: float = 0.95
     """discount factor (order effects are felt within the lead times)"""
-    lambda_: float = 0.95
+    gae_lambda: float = 0.95
     """GAE lambda"""
     entropy_coeff: float = 0.001
     """entropy bonus"""
+    kl_coeff: float = 0.2
+    """initial weight of RLlib's adaptive KL penalty (0: none, the clipped objective alone)"""
     train_batch: int = 4000
     """env-steps per PPO iteration (per learner)"""
     minibatch: int = 1000
@@ -235,12 +237,14 @@ def build_config(cfg: Config, kwargs: dict[str, Any], device: str):
         .training(
             lr=[[0, cfg.lr], [total, cfg.lr_final]],
             gamma=cfg.gamma,
-            lambda_=cfg.lambda_,
+            lambda_=cfg.gae_lambda,
             entropy_coeff=cfg.entropy_coeff,
             train_batch_size_per_learner=cfg.train_batch,
             minibatch_size=cfg.minibatch,
             num_epochs=cfg.num_epochs,
             vf_clip_param=100.0,
+            use_kl_loss=cfg.kl_coeff > 0,
+            kl_coeff=cfg.kl_coeff,
         )
         .debugging(seed=cfg.seed, log_level="ERROR")
     )
