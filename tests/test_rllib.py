@@ -187,8 +187,11 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "x").write_text("")
     assert main(["--out", str(tmp_path), "--timesteps", "10"]) == 2
     assert main(["--env-kwargs", "[1]", "--out", str(tmp_path / "new")]) == 2
+    assert main(["--preset", "nope", "--out", str(tmp_path / "new")]) == 2
+    assert main(["--timesteps", "0", "--out", str(tmp_path / "new")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "not empty" in err[0] and "JSON object" in err[1]
+    assert len(err) == 4 and "not empty" in err[0] and "JSON object" in err[1]
+    assert "--preset" in err[2] and "nope" in err[2] and "--timesteps must be > 0, got 0" in err[3]
     import torch
 
     if not torch.cuda.is_available():

@@ -119,6 +119,34 @@ class Config:
 # --------------------------------------------------------------------------- setup
 
 
+def check_config(cfg: Config) -> None:
+    """Refuse impossible settings with one line naming the flag, the value and what is allowed."""
+    positive = {
+        "--timesteps": cfg.timesteps,
+        "--num-envs-per-env-runner": cfg.num_envs_per_env_runner,
+        "--train-batch": cfg.train_batch,
+        "--minibatch": cfg.minibatch,
+        "--num-epochs": cfg.num_epochs,
+        "--eval-every": cfg.eval_every,
+        "--eval-episodes": cfg.eval_episodes,
+        "--reward-scale": cfg.reward_scale,
+        "--lr": cfg.lr,
+    }
+    for flag, v in positive.items():
+        if not v > 0:
+            raise UsageError(f"{flag} must be > 0, got {v}")
+    for flag, v in {
+        "--num-env-runners": cfg.num_env_runners,
+        "--num-gpus-per-learner": cfg.num_gpus_per_learner,
+        "--max-minutes": cfg.max_minutes,
+        "--lr-final": cfg.lr_final,
+    }.items():
+        if v < 0:
+            raise UsageError(f"{flag} must be >= 0, got {v}")
+    if not cfg.hidden or any(h <= 0 for h in cfg.hidden):
+        raise UsageError(f"--hidden must be positive widths, got {cfg.hidden}")
+
+
 def resolve_device(name: str, gpus: float) -> str:
     """``auto`` -> ``cuda`` when CUDA is available and GPUs are requested, else ``cpu``.
 
@@ -140,7 +168,10 @@ def env_kwargs_of(cfg: Config) -> dict[str, Any]:
     """The env's keyword arguments of a run (preset, --env-kwargs, observation settings)."""
     from inventory_zoo.envs.registry import env_entry, env_module
 
-    entry = env_entry(cfg.env)
+    try:
+        entry = env_entry(cfg.env)
+    except ValueError as e:
+        raise UsageError(f"--env: {e}") from None
     try:
         extra = json.loads(cfg.env_kwargs)
     except json.JSONDecodeError as e:
@@ -148,7 +179,10 @@ def env_kwargs_of(cfg: Config) -> dict[str, Any]:
     if not isinstance(extra, dict):
         raise UsageError(f"--env-kwargs must be a JSON object, got {cfg.env_kwargs!r}")
     kwargs: dict[str, Any] = {"preset": cfg.preset or entry.default_preset, **extra}
-    probe = env_module(entry.name).parallel_env(**kwargs)
+    try:
+        probe = env_module(entry.name).parallel_env(**kwargs)
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"--preset/--env-kwargs: {e}") from None
     if cfg.normalize_obs and probe.batch.obs_scale is None:
         kwargs["normalize_obs"] = True
     if cfg.agent_id and cfg.sharing == "shared":
@@ -287,6 +321,7 @@ def train(cfg: Config) -> dict[str, Any]:
     from inventory_zoo.evaluation import evaluate
     from inventory_zoo.integrations import rllib as bridge
 
+    check_config(cfg)
     device = resolve_device(cfg.device, cfg.num_gpus_per_learner)
     if device == "cuda" and cfg.num_gpus_per_learner <= 0:
         raise UsageError("--device cuda needs --num-gpus-per-learner > 0 (e.g. 1)")
