@@ -127,34 +127,54 @@ def throughput_table(rows: list[dict]) -> str:
 
 
 def run_table(run: Path) -> str:
+    """The final table of a run directory, with its budget and a few points of its curve."""
     ev = json.loads((run / "evaluation.json").read_text())
     cfg = json.loads((run / "config.json").read_text())
-    rows = ev["table"]
-    ref = next((r for r in rows if "searched" in r["policy"]), None)
-    head = (
-        f"**{cfg['preset']}**: shared PPO trained {ev['env_steps']:,} env-steps in "
-        f"{ev['train_seconds'] / 60:.1f} min ({ev['env_steps_per_second']:,.0f} env-steps/s), "
-        f"{cfg['eval_episodes']} fresh episodes.\n\n"
-        "| policy | cost per period | 95% CI | fill rate | vs searched base-stock |\n|---|---:|---:|---:|---:|"
-    )
-    lines = [head]
+    rows = [r for r in ev["table"] if r.get("kind") != "exact" or r.get("cost_per_period")]
+    ref = rows[0].get("reference", "searched base-stock")
+    n = max(r.get("episodes", 0) for r in rows)
+    lines = [
+        f"**{cfg['preset']}**: shared PPO (`--actions {cfg.get('actions', 'level')}`) trained "
+        f"{ev['env_steps']:,} env-steps in {ev['train_seconds'] / 60:.1f} min "
+        f"({ev['env_steps_per_second']:,.0f} env-steps/s; load average {ev.get('load', '?')}), "
+        f"then evaluated on {n} fresh episodes.\n",
+        f"| policy | kind | cost per period | 95% CI | fill rate | vs {ref} |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        vs = "" if ref is None else f"{100 * (r['cost_per_period'] / ref['cost_per_period'] - 1):+.1f}%"
+        fill = r.get("fill_rate")
+        fill_s = "" if fill is None or fill != fill else f"{fill:.3f}"
         lines.append(
-            f"| {r['policy']} | {r['cost_per_period']:.2f} | {r['cost_per_period_ci95']:.2f} | "
-            f"{r['fill_rate']:.3f} | {vs} |"
+            f"| {r['policy']} | {r.get('kind', '')} | {r['cost_per_period']:.2f} | "
+            f"{r.get('cost_per_period_ci95', 0.0):.2f} | {fill_s} | {r.get('gap_percent', float('nan')):+.1f}% |"
         )
     curve = ev["curve"]
-    pts = curve[:: max(1, len(curve) // 8)] + (
-        [curve[-1]] if curve and curve[-1] not in curve[:: max(1, len(curve) // 8)] else []
+    step = max(1, len(curve) // 8)
+    pts = curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else [])
+    lines.append(
+        "\nValidation cost of the greedy policy during training (env-steps, minutes: cost per period):\n"
     )
-    lines.append("\nValidation cost of the greedy policy during training (env-steps, minutes: cost):\n")
     lines.append(
         ", ".join(
             f"{p['env_steps']:,} ({p['seconds'] / 60:.1f} min): {p['cost_per_period']:.1f}" for p in pts
         )
     )
     return "\n".join(lines)
+
+
+def rescore(run: Path, episodes: int = 100) -> None:
+    """Score a run's checkpoint again with the trainer's final table (e.g. after the table changed)."""
+    from inventory_zoo.integrations.rllib import policy_from_checkpoint
+    from inventory_zoo.integrations.rllib_train import _jsonable, final_table, make_parallel_env
+
+    policy = policy_from_checkpoint(run)
+    cfg = json.loads((run / "config.json").read_text())
+    env = make_parallel_env(policy.meta["env"], policy.meta["env_kwargs"])
+    ev = json.loads((run / "evaluation.json").read_text())
+    ev["table"] = _jsonable(
+        final_table(env, policy, f"RLlib PPO ({cfg['sharing']})", episodes, cfg["seed"] + 20_000)
+    )
+    (run / "evaluation.json").write_text(json.dumps(ev, indent=2) + "\n")
 
 
 def plot(runs: dict[str, Path], png: Path) -> None:
@@ -200,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-rllib")
     p.add_argument("--from-runs", type=Path, default=None, help="only format the tables of this directory")
     p.add_argument("--write-docs", action="store_true", help="put the tables into docs/rllib.md")
+    p.add_argument("--rescore", type=Path, nargs="+", default=[], help="score these run directories again")
     a = p.parse_args(argv)
+    for run in a.rescore:
+        rescore(run)
     out = a.from_runs or a.out
     out.mkdir(parents=True, exist_ok=True)
     if a.from_runs is None:

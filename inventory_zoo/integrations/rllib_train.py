@@ -18,6 +18,7 @@ import csv
 import dataclasses
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -113,7 +114,9 @@ class Config:
     eval_every: int = 5
     """iterations between validations of the greedy policy"""
     eval_episodes: int = 20
-    """episodes of each validation and of the final table"""
+    """episodes of each validation (seeds seed + 10000 + k)"""
+    final_episodes: int = 100
+    """fresh episodes of the final table (seeds seed + 20000 + k), the same for every row"""
 
 
 # --------------------------------------------------------------------------- setup
@@ -129,6 +132,7 @@ def check_config(cfg: Config) -> None:
         "--num-epochs": cfg.num_epochs,
         "--eval-every": cfg.eval_every,
         "--eval-episodes": cfg.eval_episodes,
+        "--final-episodes": cfg.final_episodes,
         "--reward-scale": cfg.reward_scale,
         "--lr": cfg.lr,
     }
@@ -365,6 +369,7 @@ def train(cfg: Config) -> dict[str, Any]:
     writer = SummaryWriter((out / "tb").as_posix())
     val_seed = cfg.seed + 10_000
     curve: list[dict[str, float]] = []
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     steps, it = 0, 0
     while steps < cfg.timesteps and (cfg.max_minutes <= 0 or time.perf_counter() - t0 < 60 * cfg.max_minutes):
@@ -398,12 +403,13 @@ def train(cfg: Config) -> dict[str, Any]:
 
     # The final table scores the policy as restored from disk: what a user gets back.
     policy = bridge.policy_from_checkpoint(out)
-    rows = final_table(par, policy, f"RLlib PPO ({cfg.sharing})", cfg.eval_episodes, cfg.seed + 20_000)
+    rows = final_table(par, policy, f"RLlib PPO ({cfg.sharing})", cfg.final_episodes, cfg.seed + 20_000)
     summary = {
         "env_steps": steps,
         "iterations": it,
         "train_seconds": round(train_seconds, 1),
         "env_steps_per_second": round(steps / train_seconds, 1),
+        "load": f"{load_start:.1f} -> {os.getloadavg()[0]:.1f}",
         "curve": curve,
         "table": rows,
     }
@@ -413,27 +419,14 @@ def train(cfg: Config) -> dict[str, Any]:
 
 
 def final_table(env: Any, policy: Any, name: str, episodes: int, seed: int) -> list[dict[str, Any]]:
-    """``policy`` next to the baselines on the same fresh episodes (seeds ``seed + k``)."""
-    from inventory_zoo.evaluation import compare
-    from inventory_zoo.policies import ConstantOrder, RandomPolicy, search_base_stock
+    """``policy`` next to the baselines (:func:`inventory_zoo.baselines.baseline_table`: the
+    searched base-stock with and without customers' orders, the exact optimum where there is
+    one, naive rules), all on the same fresh episodes ``seed + k``; prints the table."""
+    from inventory_zoo.baselines import baseline_table, format_table
 
-    found = search_base_stock(env, episodes=16, seed=seed + 1000, progress=False)
-    policies = {
-        name: policy,
-        f"base-stock {tuple(found.levels)}, searched": found.policy(),
-        "random orders": RandomPolicy(seed=seed),
-    }
-    mean = _mean_demand(env)
-    if mean is not None:
-        policies[f"constant order {round(mean)}"] = ConstantOrder(round(mean))
-    return compare(env, policies, episodes=episodes, seed=seed)
-
-
-def _mean_demand(env: Any) -> float | None:
-    for node in env.spec.nodes:
-        if node.demand is not None and node.demand.mean is not None:
-            return float(node.demand.mean)
-    return None
+    rows = baseline_table(env, {name: policy}, episodes=episodes, seed=seed)
+    print(format_table(rows))
+    return rows
 
 
 def _jsonable(x: Any) -> Any:
