@@ -181,6 +181,8 @@ def test_policy_rescales_and_checks_observations(local_ray, tmp_path):
     a = evaluate(raw, policy, episodes=2, seed=0)
     b = evaluate(scaled, policy, episodes=2, seed=0)
     assert a.cost_per_period == b.cost_per_period
+    with pytest.raises(ValueError, match=r"observations of shape \(6,\), the env gives \(8,\)"):
+        bridge.policy_factory(serial_v0.parallel_env(preset="liu2022"), str(tmp_path))
     with pytest.raises(ValueError, match="observations of shape"):
         evaluate(serial_v0.parallel_env(preset="liu2022"), policy, episodes=1)  # 8 numbers, not 6
 
