@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 QUALITY = {"liu2022": 20.0, "snyder_shen_6_1": 10.0}  # preset -> minutes of training
+DOCS = ROOT / "docs" / "rllib.md"
+PNG = ROOT / "docs" / "img" / "rllib_learning_curves.png"
 
 
 def _load() -> float:
@@ -49,7 +51,7 @@ def throughput(rounds: int, steps: int, out: Path) -> list[dict]:
     from ray.rllib.execution.rollout_ops import synchronous_parallel_sample
 
     from inventory_zoo.integrations import rllib as bridge
-    from inventory_zoo.integrations.rllib_train import Config, build_config, env_kwargs_of
+    from inventory_zoo.integrations.rllib_train import Config, _steps, build_config, env_kwargs_of
 
     torch.set_num_threads(1)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -59,24 +61,23 @@ def throughput(rounds: int, steps: int, out: Path) -> list[dict]:
         for n in (0, 1, 2):
             cfg = Config(preset="liu2022", num_env_runners=n)
             algo = build_config(cfg, env_kwargs_of(cfg), "cpu").build_algo()
-            algo.train()  # warm-up: actors started, first episodes, torch's first calls
+            warm = algo.train()  # warm-up: actors started, first episodes, torch's first calls
             load0 = _load()
             t = time.perf_counter()
             done = 0
             while done < steps:
                 batch = synchronous_parallel_sample(
-                    worker_set=algo.env_runner_group, max_env_steps=4000, concat=False, _uses_new_env_runners=True
+                    worker_set=algo.env_runner_group,
+                    max_env_steps=4000,
+                    concat=False,
+                    _uses_new_env_runners=True,
                 )
                 done += sum(len(ep) for eps in batch for ep in eps)
             sample_rate = done / (time.perf_counter() - t)
             t = time.perf_counter()
-            before = algo.train()
-            iters = 3
-            for _ in range(iters - 1):
+            for _ in range(3):
                 last = algo.train()
-            from inventory_zoo.integrations.rllib_train import _steps
-
-            train_rate = (_steps(last) - _steps(before) + cfg.train_batch) / (time.perf_counter() - t)
+            train_rate = (_steps(last) - _steps(warm)) / (time.perf_counter() - t)
             algo.stop()
             row = {
                 "round": r,
@@ -126,28 +127,89 @@ def throughput_table(rows: list[dict]) -> str:
 
 
 def run_table(run: Path) -> str:
+    """The final table of a run directory, with its budget and a few points of its curve."""
     ev = json.loads((run / "evaluation.json").read_text())
     cfg = json.loads((run / "config.json").read_text())
-    rows = ev["table"]
-    ref = next((r for r in rows if "searched" in r["policy"]), None)
-    head = (
-        f"**{cfg['preset']}**: shared PPO trained {ev['env_steps']:,} env-steps in "
-        f"{ev['train_seconds'] / 60:.1f} min ({ev['env_steps_per_second']:,.0f} env-steps/s), "
-        f"{cfg['eval_episodes']} fresh episodes.\n\n"
-        "| policy | cost per period | 95% CI | fill rate | vs searched base-stock |\n|---|---:|---:|---:|---:|"
-    )
-    lines = [head]
+    rows = [r for r in ev["table"] if r.get("kind") != "exact" or r.get("cost_per_period")]
+    ref = rows[0].get("reference", "searched base-stock")
+    n = max(r.get("episodes", 0) for r in rows)
+    lines = [
+        f"**{cfg['preset']}**: shared PPO (`--actions {cfg.get('actions', 'level')}`) trained "
+        f"{ev['env_steps']:,} env-steps in {ev['train_seconds'] / 60:.1f} min "
+        f"({ev['env_steps_per_second']:,.0f} env-steps/s; load average {ev.get('load', '?')}), "
+        f"then evaluated on {n} fresh episodes.\n",
+        f"| policy | kind | cost per period | 95% CI | fill rate | vs {ref} |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        vs = "" if ref is None else f"{100 * (r['cost_per_period'] / ref['cost_per_period'] - 1):+.1f}%"
+        fill = r.get("fill_rate")
+        fill_s = "" if fill is None or fill != fill else f"{fill:.3f}"
         lines.append(
-            f"| {r['policy']} | {r['cost_per_period']:.2f} | {r['cost_per_period_ci95']:.2f} | "
-            f"{r['fill_rate']:.3f} | {vs} |"
+            f"| {r['policy']} | {r.get('kind', '')} | {r['cost_per_period']:.2f} | "
+            f"{r.get('cost_per_period_ci95', 0.0):.2f} | {fill_s} | {r.get('gap_percent', float('nan')):+.1f}% |"
         )
     curve = ev["curve"]
-    pts = curve[:: max(1, len(curve) // 8)] + ([curve[-1]] if curve and curve[-1] not in curve[:: max(1, len(curve) // 8)] else [])
-    lines.append("\nValidation cost of the greedy policy during training (env-steps, minutes: cost):\n")
-    lines.append(", ".join(f"{p['env_steps']:,} ({p['seconds'] / 60:.1f} min): {p['cost_per_period']:.1f}" for p in pts))
+    step = max(1, len(curve) // 8)
+    pts = curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else [])
+    lines.append(
+        "\nValidation cost of the greedy policy during training (env-steps, minutes: cost per period):\n"
+    )
+    lines.append(
+        ", ".join(
+            f"{p['env_steps']:,} ({p['seconds'] / 60:.1f} min): {p['cost_per_period']:.1f}" for p in pts
+        )
+    )
     return "\n".join(lines)
+
+
+def rescore(run: Path, episodes: int = 100) -> None:
+    """Score a run's checkpoint again with the trainer's final table (e.g. after the table changed)."""
+    from inventory_zoo.integrations.rllib import policy_from_checkpoint
+    from inventory_zoo.integrations.rllib_train import _jsonable, final_table, make_parallel_env
+
+    policy = policy_from_checkpoint(run)
+    cfg = json.loads((run / "config.json").read_text())
+    env = make_parallel_env(policy.meta["env"], policy.meta["env_kwargs"])
+    ev = json.loads((run / "evaluation.json").read_text())
+    ev["table"] = _jsonable(
+        final_table(env, policy, f"RLlib PPO ({cfg['sharing']})", episodes, cfg["seed"] + 20_000)
+    )
+    (run / "evaluation.json").write_text(json.dumps(ev, indent=2) + "\n")
+
+
+def plot(runs: dict[str, Path], png: Path) -> None:
+    """Validation cost against minutes of training, one line per run, with the searched
+    base-stock of the run's final table as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6), squeeze=False)
+    for ax, (label, run) in zip(axes[0], runs.items(), strict=True):
+        ev = json.loads((run / "evaluation.json").read_text())
+        c = ev["curve"]
+        ax.plot(
+            [p["seconds"] / 60 for p in c], [p["cost_per_period"] for p in c], label="RLlib PPO (validation)"
+        )
+        ax.set_title(label)
+        ax.set_xlabel("minutes of training")
+        ax.set_ylabel("cost per period")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=110)
+
+
+def write_docs(marker: str, text: str) -> None:
+    """Put ``text`` under ``<!-- marker -->`` in docs/rllib.md (up to the next marker or the end)."""
+    doc = DOCS.read_text()
+    tag = f"<!-- {marker} -->"
+    start = doc.index(tag) + len(tag)
+    nxt = doc.find("<!-- rllib-", start)
+    end = len(doc) if nxt < 0 else nxt
+    DOCS.write_text(doc[:start] + "\n\n" + text.strip() + "\n\n" + doc[end:].lstrip("\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=16000, help="env-steps sampled per throughput figure")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-rllib")
     p.add_argument("--from-runs", type=Path, default=None, help="only format the tables of this directory")
+    p.add_argument("--write-docs", action="store_true", help="put the tables into docs/rllib.md")
+    p.add_argument("--rescore", type=Path, nargs="+", default=[], help="score these run directories again")
     a = p.parse_args(argv)
+    for run in a.rescore:
+        rescore(run)
     out = a.from_runs or a.out
     out.mkdir(parents=True, exist_ok=True)
     if a.from_runs is None:
@@ -168,15 +234,26 @@ def main(argv: list[str] | None = None) -> int:
     import ray
     import torch
 
-    parts = [
+    head = (
         f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, ray {ray.__version__}, "
         f"torch {torch.__version__}; 1-minute load average now {_load()}."
-    ]
+    )
+    parts = [head]
     if (out / "throughput.json").is_file():
-        parts.append(throughput_table(json.loads((out / "throughput.json").read_text())))
-    for preset in QUALITY:
-        if (out / preset / "evaluation.json").is_file():
-            parts.append(run_table(out / preset))
+        tp = throughput_table(json.loads((out / "throughput.json").read_text()))
+        parts.append(tp)
+        if a.write_docs:
+            write_docs("rllib-throughput", "**Env-steps per second against env runners**\n\n" + tp)
+    runs = {p: out / p for p in QUALITY if (out / p / "evaluation.json").is_file()}
+    quality_text = "\n\n".join(run_table(r) for r in runs.values())
+    parts.append(quality_text)
+    if runs:
+        plot(runs, out / "learning_curves.png")
+        if a.write_docs:
+            plot(runs, PNG)
+            write_docs(
+                "rllib-quality", quality_text + "\n\n![learning curves](img/rllib_learning_curves.png)"
+            )
     text = "\n\n".join(parts) + "\n"
     (out / "tables.md").write_text(text)
     print(text)

@@ -132,6 +132,7 @@ def test_train_checkpoint_restore_evaluate(local_ray, tmp_path, sharing):
         sharing=sharing,
         eval_every=1,
         eval_episodes=3,
+        final_episodes=3,
         out=tmp_path,
     )
     summary = train(cfg)
@@ -153,7 +154,7 @@ def test_train_checkpoint_restore_evaluate(local_ray, tmp_path, sharing):
     )
     row = next(r for r in summary["table"] if r["policy"].startswith("RLlib PPO"))
     assert row["cost_per_period"] == evaluate(env, policy, 3, cfg.seed + 20_000).cost_per_period
-    assert any(r["policy"].startswith("base-stock") for r in summary["table"])
+    assert {"learned", "searched", "searched_local", "naive"} <= {r["kind"] for r in summary["table"]}
 
 
 def test_policy_rescales_and_checks_observations(local_ray, tmp_path):
@@ -169,6 +170,7 @@ def test_policy_rescales_and_checks_observations(local_ray, tmp_path):
             num_epochs=1,
             eval_every=100,
             eval_episodes=2,
+            final_episodes=2,
             out=tmp_path,
         )
     )
@@ -179,6 +181,8 @@ def test_policy_rescales_and_checks_observations(local_ray, tmp_path):
     a = evaluate(raw, policy, episodes=2, seed=0)
     b = evaluate(scaled, policy, episodes=2, seed=0)
     assert a.cost_per_period == b.cost_per_period
+    with pytest.raises(ValueError, match=r"observations of shape \(6,\), the env gives \(8,\)"):
+        bridge.policy_factory(serial_v0.parallel_env(preset="liu2022"), str(tmp_path))
     with pytest.raises(ValueError, match="observations of shape"):
         evaluate(serial_v0.parallel_env(preset="liu2022"), policy, episodes=1)  # 8 numbers, not 6
 
@@ -187,8 +191,11 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     (tmp_path / "x").write_text("")
     assert main(["--out", str(tmp_path), "--timesteps", "10"]) == 2
     assert main(["--env-kwargs", "[1]", "--out", str(tmp_path / "new")]) == 2
+    assert main(["--preset", "nope", "--out", str(tmp_path / "new")]) == 2
+    assert main(["--timesteps", "0", "--out", str(tmp_path / "new")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "not empty" in err[0] and "JSON object" in err[1]
+    assert len(err) == 4 and "not empty" in err[0] and "JSON object" in err[1]
+    assert "--preset" in err[2] and "nope" in err[2] and "--timesteps must be > 0, got 0" in err[3]
     import torch
 
     if not torch.cuda.is_available():

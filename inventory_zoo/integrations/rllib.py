@@ -245,6 +245,23 @@ class RLlibPolicy(Policy):
             f"cannot map agents {agents} to modules {sorted(self.modules)}; pass mapping={{agent: module}}"
         )
 
+    def check_env(self, env: Any) -> None:
+        """Raise ValueError, naming both, when ``env``'s agents or observations do not fit."""
+        from inventory_zoo.evaluation import unwrap_env
+
+        penv = unwrap_env(env)
+        agents = list(penv.possible_agents)
+        mapping = self._mapping(agents)
+        for a in agents:
+            want = self.modules[mapping[a]].observation_space.shape
+            got = penv.observation_space(a).shape
+            if tuple(want) != tuple(got):
+                raise ValueError(
+                    f"the checkpoint's module for {a!r} takes observations of shape {tuple(want)}, the env "
+                    f"gives {tuple(got)}; use the env it was trained on (recorded: {self.meta.get('env')!r} "
+                    f"with {self.meta.get('env_kwargs')})"
+                )
+
     def act(self, obs: np.ndarray, env: Any) -> np.ndarray:
         """Greedy actions ``[B, N]`` (``[B, N, k]`` for multi-sourcing) for ``obs [B, N, D]``."""
         import torch
@@ -335,4 +352,6 @@ def policy_factory(
     """
     if not args:
         raise ValueError("rllib needs a checkpoint: rllib:PATH (an RLlib checkpoint or a run directory)")
-    return policy_from_checkpoint(args)
+    policy = policy_from_checkpoint(args)
+    policy.check_env(env)
+    return policy

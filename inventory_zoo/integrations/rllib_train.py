@@ -18,6 +18,7 @@ import csv
 import dataclasses
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -74,10 +75,12 @@ class Config:
     """learning rate at the end of --timesteps"""
     gamma: float = 0.95
     """discount factor (order effects are felt within the lead times)"""
-    lambda_: float = 0.95
+    gae_lambda: float = 0.95
     """GAE lambda"""
     entropy_coeff: float = 0.001
     """entropy bonus"""
+    kl_coeff: float = 0.2
+    """initial weight of RLlib's adaptive KL penalty (0: none, the clipped objective alone)"""
     train_batch: int = 4000
     """env-steps per PPO iteration (per learner)"""
     minibatch: int = 1000
@@ -111,10 +114,41 @@ class Config:
     eval_every: int = 5
     """iterations between validations of the greedy policy"""
     eval_episodes: int = 20
-    """episodes of each validation and of the final table"""
+    """episodes of each validation (seeds seed + 10000 + k)"""
+    final_episodes: int = 100
+    """fresh episodes of the final table (seeds seed + 20000 + k), the same for every row"""
 
 
 # --------------------------------------------------------------------------- setup
+
+
+def check_config(cfg: Config) -> None:
+    """Refuse impossible settings with one line naming the flag, the value and what is allowed."""
+    positive = {
+        "--timesteps": cfg.timesteps,
+        "--num-envs-per-env-runner": cfg.num_envs_per_env_runner,
+        "--train-batch": cfg.train_batch,
+        "--minibatch": cfg.minibatch,
+        "--num-epochs": cfg.num_epochs,
+        "--eval-every": cfg.eval_every,
+        "--eval-episodes": cfg.eval_episodes,
+        "--final-episodes": cfg.final_episodes,
+        "--reward-scale": cfg.reward_scale,
+        "--lr": cfg.lr,
+    }
+    for flag, v in positive.items():
+        if not v > 0:
+            raise UsageError(f"{flag} must be > 0, got {v}")
+    for flag, v in {
+        "--num-env-runners": cfg.num_env_runners,
+        "--num-gpus-per-learner": cfg.num_gpus_per_learner,
+        "--max-minutes": cfg.max_minutes,
+        "--lr-final": cfg.lr_final,
+    }.items():
+        if v < 0:
+            raise UsageError(f"{flag} must be >= 0, got {v}")
+    if not cfg.hidden or any(h <= 0 for h in cfg.hidden):
+        raise UsageError(f"--hidden must be positive widths, got {cfg.hidden}")
 
 
 def resolve_device(name: str, gpus: float) -> str:
@@ -138,7 +172,10 @@ def env_kwargs_of(cfg: Config) -> dict[str, Any]:
     """The env's keyword arguments of a run (preset, --env-kwargs, observation settings)."""
     from inventory_zoo.envs.registry import env_entry, env_module
 
-    entry = env_entry(cfg.env)
+    try:
+        entry = env_entry(cfg.env)
+    except ValueError as e:
+        raise UsageError(f"--env: {e}") from None
     try:
         extra = json.loads(cfg.env_kwargs)
     except json.JSONDecodeError as e:
@@ -146,7 +183,10 @@ def env_kwargs_of(cfg: Config) -> dict[str, Any]:
     if not isinstance(extra, dict):
         raise UsageError(f"--env-kwargs must be a JSON object, got {cfg.env_kwargs!r}")
     kwargs: dict[str, Any] = {"preset": cfg.preset or entry.default_preset, **extra}
-    probe = env_module(entry.name).parallel_env(**kwargs)
+    try:
+        probe = env_module(entry.name).parallel_env(**kwargs)
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"--preset/--env-kwargs: {e}") from None
     if cfg.normalize_obs and probe.batch.obs_scale is None:
         kwargs["normalize_obs"] = True
     if cfg.agent_id and cfg.sharing == "shared":
@@ -235,12 +275,14 @@ def build_config(cfg: Config, kwargs: dict[str, Any], device: str):
         .training(
             lr=[[0, cfg.lr], [total, cfg.lr_final]],
             gamma=cfg.gamma,
-            lambda_=cfg.lambda_,
+            lambda_=cfg.gae_lambda,
             entropy_coeff=cfg.entropy_coeff,
             train_batch_size_per_learner=cfg.train_batch,
             minibatch_size=cfg.minibatch,
             num_epochs=cfg.num_epochs,
             vf_clip_param=100.0,
+            use_kl_loss=cfg.kl_coeff > 0,
+            kl_coeff=cfg.kl_coeff,
         )
         .debugging(seed=cfg.seed, log_level="ERROR")
     )
@@ -283,6 +325,7 @@ def train(cfg: Config) -> dict[str, Any]:
     from inventory_zoo.evaluation import evaluate
     from inventory_zoo.integrations import rllib as bridge
 
+    check_config(cfg)
     device = resolve_device(cfg.device, cfg.num_gpus_per_learner)
     if device == "cuda" and cfg.num_gpus_per_learner <= 0:
         raise UsageError("--device cuda needs --num-gpus-per-learner > 0 (e.g. 1)")
@@ -326,6 +369,7 @@ def train(cfg: Config) -> dict[str, Any]:
     writer = SummaryWriter((out / "tb").as_posix())
     val_seed = cfg.seed + 10_000
     curve: list[dict[str, float]] = []
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     steps, it = 0, 0
     while steps < cfg.timesteps and (cfg.max_minutes <= 0 or time.perf_counter() - t0 < 60 * cfg.max_minutes):
@@ -359,12 +403,13 @@ def train(cfg: Config) -> dict[str, Any]:
 
     # The final table scores the policy as restored from disk: what a user gets back.
     policy = bridge.policy_from_checkpoint(out)
-    rows = final_table(par, policy, f"RLlib PPO ({cfg.sharing})", cfg.eval_episodes, cfg.seed + 20_000)
+    rows = final_table(par, policy, f"RLlib PPO ({cfg.sharing})", cfg.final_episodes, cfg.seed + 20_000)
     summary = {
         "env_steps": steps,
         "iterations": it,
         "train_seconds": round(train_seconds, 1),
         "env_steps_per_second": round(steps / train_seconds, 1),
+        "load": f"{load_start:.1f} -> {os.getloadavg()[0]:.1f}",
         "curve": curve,
         "table": rows,
     }
@@ -374,27 +419,14 @@ def train(cfg: Config) -> dict[str, Any]:
 
 
 def final_table(env: Any, policy: Any, name: str, episodes: int, seed: int) -> list[dict[str, Any]]:
-    """``policy`` next to the baselines on the same fresh episodes (seeds ``seed + k``)."""
-    from inventory_zoo.evaluation import compare
-    from inventory_zoo.policies import ConstantOrder, RandomPolicy, search_base_stock
+    """``policy`` next to the baselines (:func:`inventory_zoo.baselines.baseline_table`: the
+    searched base-stock with and without customers' orders, the exact optimum where there is
+    one, naive rules), all on the same fresh episodes ``seed + k``; prints the table."""
+    from inventory_zoo.baselines import baseline_table, format_table
 
-    found = search_base_stock(env, episodes=16, seed=seed + 1000, progress=False)
-    policies = {
-        name: policy,
-        f"base-stock {tuple(found.levels)}, searched": found.policy(),
-        "random orders": RandomPolicy(seed=seed),
-    }
-    mean = _mean_demand(env)
-    if mean is not None:
-        policies[f"constant order {round(mean)}"] = ConstantOrder(round(mean))
-    return compare(env, policies, episodes=episodes, seed=seed)
-
-
-def _mean_demand(env: Any) -> float | None:
-    for node in env.spec.nodes:
-        if node.demand is not None and node.demand.mean is not None:
-            return float(node.demand.mean)
-    return None
+    rows = baseline_table(env, {name: policy}, episodes=episodes, seed=seed)
+    print(format_table(rows))
+    return rows
 
 
 def _jsonable(x: Any) -> Any:
