@@ -133,6 +133,7 @@ def test_train_checkpoint_restore_evaluate(local_ray, tmp_path, sharing):
         eval_every=1,
         eval_episodes=3,
         final_episodes=3,
+        heuristic_budget=2,
         out=tmp_path,
     )
     summary = train(cfg)
@@ -154,7 +155,10 @@ def test_train_checkpoint_restore_evaluate(local_ray, tmp_path, sharing):
     )
     row = next(r for r in summary["table"] if r["policy"].startswith("RLlib PPO"))
     assert row["cost_per_period"] == evaluate(env, policy, 3, cfg.seed + 20_000).cost_per_period
-    assert {"learned", "searched", "searched_local", "naive"} <= {r["kind"] for r in summary["table"]}
+    assert {"learned", "searched", "searched_local", "naive", "tuned heuristic"} <= {
+        r["kind"] for r in summary["table"]
+    }
+    assert "vs_best_heuristic" in row  # the paired difference to the best tuned heuristic
 
 
 def test_policy_rescales_and_checks_observations(local_ray, tmp_path):
@@ -171,6 +175,7 @@ def test_policy_rescales_and_checks_observations(local_ray, tmp_path):
             eval_every=100,
             eval_episodes=2,
             final_episodes=2,
+            heuristic_budget=0,
             out=tmp_path,
         )
     )

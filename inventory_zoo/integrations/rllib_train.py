@@ -117,6 +117,10 @@ class Config:
     """episodes of each validation (seeds seed + 10000 + k)"""
     final_episodes: int = 100
     """fresh episodes of the final table (seeds seed + 20000 + k), the same for every row"""
+    heuristic_budget: int = 100
+    """trials per heuristic family tuned for the final table (forecast-driven order-up-to, (s, S)
+    on a forecast, capped base-stock, ...: the best of them is the bar to beat; 0: none; needs
+    the tune extra)"""
 
 
 # --------------------------------------------------------------------------- setup
@@ -403,7 +407,9 @@ def train(cfg: Config) -> dict[str, Any]:
 
     # The final table scores the policy as restored from disk: what a user gets back.
     policy = bridge.policy_from_checkpoint(out)
-    rows = final_table(par, policy, f"RLlib PPO ({cfg.sharing})", cfg.final_episodes, cfg.seed + 20_000)
+    rows = final_table(
+        par, policy, f"RLlib PPO ({cfg.sharing})", cfg.final_episodes, cfg.seed + 20_000, cfg.heuristic_budget
+    )
     summary = {
         "env_steps": steps,
         "iterations": it,
@@ -418,13 +424,17 @@ def train(cfg: Config) -> dict[str, Any]:
     return summary
 
 
-def final_table(env: Any, policy: Any, name: str, episodes: int, seed: int) -> list[dict[str, Any]]:
+def final_table(
+    env: Any, policy: Any, name: str, episodes: int, seed: int, heuristic_budget: int = 0
+) -> list[dict[str, Any]]:
     """``policy`` next to the baselines (:func:`inventory_zoo.baselines.baseline_table`: the
     searched base-stock with and without customers' orders, the exact optimum where there is
-    one, naive rules), all on the same fresh episodes ``seed + k``; prints the table."""
+    one, naive rules, and with ``heuristic_budget`` the tuned heuristic families and the
+    paired difference to the best of them), all on the same fresh episodes ``seed + k``;
+    prints the table."""
     from inventory_zoo.baselines import baseline_table, format_table
 
-    rows = baseline_table(env, {name: policy}, episodes=episodes, seed=seed)
+    rows = baseline_table(env, {name: policy}, episodes=episodes, seed=seed, heuristic_budget=heuristic_budget)
     print(format_table(rows))
     return rows
 
