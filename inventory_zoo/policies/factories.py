@@ -25,9 +25,6 @@ __all__ = [
 
 #: Episodes per candidate of the ``search`` policy when no budget is given.
 SEARCH_EPISODES = 8
-#: ``search`` tunes on episodes seeded from ``seed + SEARCH_SEED_OFFSET`` so that it is not
-#: evaluated on the episodes it was tuned on.
-SEARCH_SEED_OFFSET = 100_000
 
 
 def _no_args(name: str, args: str) -> None:
@@ -68,7 +65,10 @@ def search(env: Any, args: str, *, seed: int = 0, budget: int | None = None, **_
 
     _no_args("search", args)
     episodes = SEARCH_EPISODES if budget is None else budget
-    return search_base_stock(env, episodes=episodes, seed=seed + SEARCH_SEED_OFFSET, progress=False).policy()
+    from inventory_zoo.policies.search import disjoint_training_seed
+
+    # Tuned on episodes from disjoint_training_seed(seed): never the ones it is scored on.
+    return search_base_stock(env, episodes=episodes, seed=disjoint_training_seed(seed), progress=False).policy()
 
 
 def base_stock(env: Any, args: str, **_: Any) -> Policy:
