@@ -59,6 +59,7 @@ def run_preset(env_name: str, preset: str, args: argparse.Namespace, learners: l
     if args.max_cycles:
         kw["max_cycles"] = args.max_cycles
     env = env_module(env_name).parallel_env(**kw)
+    budget, episodes = _budget(args, len(env.possible_agents))
     rows: list[dict[str, Any]] = []
     reports = {}
     for fam in applicable_families(env):
@@ -67,8 +68,8 @@ def run_preset(env_name: str, preset: str, args: argparse.Namespace, learners: l
             tune(
                 env,
                 fam,
-                budget=args.budget,
-                episodes=args.episodes,
+                budget=budget,
+                episodes=episodes,
                 seed=args.seed,
                 test_episodes=args.test_episodes,
                 test_seed=args.test_seed,
@@ -138,10 +139,26 @@ def run_preset(env_name: str, preset: str, args: argparse.Namespace, learners: l
         "env": env_name,
         "preset": preset,
         "best_heuristic": best["policy"],
+        "budget": budget,
+        "episodes": episodes,
         "optimum": optimum,
         "rows": rows,
         "learners_on_other_episodes": elsewhere,
     }
+
+
+#: Networks of more agents than this are tuned with a smaller budget (a candidate plays every
+#: agent of every training episode, so the work grows with the network).
+LARGE_NETWORK = 50
+
+
+def _budget(args: argparse.Namespace, agents: int) -> tuple[int, int]:
+    """Candidates and training episodes per family: the command's, capped on large networks
+    (64 and 8 up to 200 agents, 32 and 4 beyond)."""
+    if agents <= LARGE_NETWORK:
+        return args.budget, args.episodes
+    cap_b, cap_e = (64, 8) if agents <= 200 else (32, 4)
+    return min(args.budget, cap_b), min(args.episodes, cap_e)
 
 
 def _fmt(x: Any, spec: str = ".2f") -> str:
@@ -173,6 +190,9 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for p in result["presets"]:
         out += ["", f"## {p['env']} / {p['preset']}", ""]
+        if p.get("budget", s["budget"]) != s["budget"] or p.get("episodes", s["episodes"]) != s["episodes"]:
+            out += [f"A large network: each family tuned with {p['budget']} candidates on {p['episodes']} "
+                    "training episodes.", ""]  # fmt: skip
         if p["optimum"]:
             o = p["optimum"]
             out.append(

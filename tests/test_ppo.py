@@ -387,10 +387,14 @@ def test_train_script_trains_saves_and_evaluates(trained_runs, path):
     result = json.loads((run / "evaluation.json").read_text())
     names = [r["policy"] for r in result["rows"]]
     assert {"PPO (final)", "PPO (best on validation)"} <= set(names)
-    kinds = sorted(r["kind"] for r in result["rows"])  # the shared table (inventory_zoo.baselines)
+    kinds = sorted(r["kind"] for r in result["rows"] if r["kind"] != "tuned heuristic")  # inventory_zoo.baselines
     assert kinds == sorted(
         ["learned"] * 2 + ["optimal", "searched", "searched_local", "naive", "naive", "exact"]
     )
+    # Every applicable heuristic family, tuned (--heuristic-budget 2), and PPO's paired difference
+    # to the best of them.
+    assert sum(r["kind"] == "tuned heuristic" for r in result["rows"]) >= 5
+    assert all("vs_best_heuristic" in r for r in result["rows"] if r["kind"] == "learned")
     assert result["exact_optimum"] == pytest.approx(72.04, abs=0.05)
     assert all(np.isfinite(r["cost_per_period"]) for r in result["rows"])
     assert "optimum (expected)" in stdout
