@@ -33,10 +33,6 @@ MAX_RUN_BYTES = 4 * 2**30
 #: The file name ``plot -o DIR`` writes inside an existing directory.
 DEFAULT_CHART = "episode.png"
 
-#: Env name -> module path, derived from the env table. Kept only because
-#: examples/train_ppo.py imports it until its rewrite lands; use inventory_zoo.envs.registry.
-ENV_MODULES = {name: e.module for name, e in ENVS.items()}
-
 
 class CLIError(Exception):
     """A user error: printed on one line without a traceback, exit status 2."""

@@ -333,3 +333,15 @@ def test_runs_too_large_for_memory_are_refused_before_they_start(capsys, command
     argv = [command, "serial_v0", flag, "constant:5", "--episodes", "100000", "--max-cycles", "1000000"]
     status, _, err = run(capsys, *argv)
     assert_one_line_error(status, err, "--episodes", "--max-cycles", "GiB")
+
+
+def test_the_env_table_is_the_registry_one():
+    """No second env table in the CLI: its env names are inventory_zoo.envs.registry's."""
+    import argparse
+
+    from inventory_zoo.envs.registry import env_names
+
+    assert not hasattr(cli, "ENV_MODULES")
+    (sub,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    (env_arg,) = [a for a in sub.choices["evaluate"]._actions if a.dest == "env"]
+    assert ", ".join(env_names()) in env_arg.help

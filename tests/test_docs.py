@@ -29,7 +29,7 @@ def _env() -> dict[str, str]:
 
 def test_site_builds_strictly(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
         cwd=ROOT,
         env=_env(),
         capture_output=True,
@@ -104,7 +104,8 @@ def test_cli_examples_in_the_readme_and_pages_parse():
     seen = 0
     for command in commands:
         m = re.match(r"\s*inventory-zoo ((?:list|describe|evaluate|compare|plot)\b.*)", command, re.S)
-        if m and "--help" not in command:
-            parser.parse_args(shlex.split(m.group(1).split("|")[0]))
+        words = shlex.split(m.group(1).split("|")[0]) if m else []
+        if len(words) > 1 and "--help" not in words:  # (a bare `inventory-zoo evaluate` names it)
+            parser.parse_args(words)
             seen += 1
     assert seen >= 5

@@ -60,15 +60,14 @@ def optimal(env: Any, args: str, **_: Any) -> Policy:
 
 def search(env: Any, args: str, *, seed: int = 0, budget: int | None = None, **_: Any) -> Policy:
     """Installation base-stock at the levels ``search_base_stock`` finds (``budget``: episodes
-    per candidate, default 8), tuned on other episodes than those it is evaluated on."""
-    from inventory_zoo.policies.search import search_base_stock
+    per candidate, default 8), tuned on episodes from ``disjoint_training_seed(seed)``: never
+    the ones it is then scored on."""
+    from inventory_zoo.policies.search import disjoint_training_seed, search_base_stock
 
     _no_args("search", args)
     episodes = SEARCH_EPISODES if budget is None else budget
-    from inventory_zoo.policies.search import disjoint_training_seed
-
-    # Tuned on episodes from disjoint_training_seed(seed): never the ones it is scored on.
-    return search_base_stock(env, episodes=episodes, seed=disjoint_training_seed(seed), progress=False).policy()
+    tuned = search_base_stock(env, episodes=episodes, seed=disjoint_training_seed(seed), progress=False)
+    return tuned.policy()
 
 
 def base_stock(env: Any, args: str, **_: Any) -> Policy:
