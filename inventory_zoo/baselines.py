@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from inventory_zoo.evaluation import evaluate, paired_difference, unwrap_env
+from inventory_zoo.envs.unwrap import unwrap_env
+from inventory_zoo.evaluation import evaluate, paired_difference
 from inventory_zoo.policies import (
     ConstantOrder,
     EchelonBaseStock,

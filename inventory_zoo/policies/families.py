@@ -70,7 +70,7 @@ class Family:
 
 
 def _spec(env: Any) -> Any:
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     return env.spec if hasattr(env, "batch") and hasattr(env, "spec") else unwrap_env(env).spec
 
@@ -87,7 +87,7 @@ def _scale(env: Any) -> tuple[float, np.ndarray, int, int]:
 
 
 def _max_order(env: Any) -> int:
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     return int(env.max_order if hasattr(env, "batch") and hasattr(env, "spec") else unwrap_env(env).max_order)
 

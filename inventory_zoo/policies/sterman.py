@@ -180,7 +180,7 @@ class Sterman(Policy):
             stock_periods: periods of mean demand held as stock, >= 0.
             offset: units added to every target.
         """
-        from inventory_zoo.evaluation import unwrap_env
+        from inventory_zoo.envs.unwrap import unwrap_env
         from inventory_zoo.policies.batched import mean_customer_demand, replenishment_lead_times
 
         spec = env.spec if hasattr(env, "batch") and hasattr(env, "spec") else unwrap_env(env).spec

@@ -139,8 +139,8 @@ def simulate_candidates(
     Args:
         values: builder keywords as ``[K, N]`` arrays.
     """
+    from inventory_zoo.envs.unwrap import unwrap_env
     from inventory_zoo.envs.vector import VectorEnv
-    from inventory_zoo.evaluation import unwrap_env
 
     K = next(iter(values.values())).shape[0]
     penv = unwrap_env(env)

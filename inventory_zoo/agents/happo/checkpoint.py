@@ -246,7 +246,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def _check_env(model: ModelFile, env: Any) -> None:
     """Refuse an env whose agents, inputs or actions do not fit the model's actors."""
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     penv = unwrap_env(env)
     where = f"happo:{model.path}"

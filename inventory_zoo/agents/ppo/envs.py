@@ -11,7 +11,7 @@ import numpy as np
 from inventory_zoo.agents.common import UsageError
 from inventory_zoo.agents.ppo.config import ACTIONS, Args
 from inventory_zoo.envs.registry import env_entry, env_module
-from inventory_zoo.evaluation import unwrap_env
+from inventory_zoo.envs.unwrap import unwrap_env
 
 __all__ = [
     "resolve_preset",

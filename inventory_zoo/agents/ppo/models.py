@@ -253,7 +253,7 @@ def load_policy(
 
 def _check_rows(path: Path, args: Args, env: Any, width: int) -> None:
     """Raise ValueError when ``env``'s observations cannot make the model's rows of ``width``."""
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     batch = unwrap_env(env).batch
     n, base = batch.num_agents, batch.base_obs_dim
@@ -317,7 +317,7 @@ def policy_factory(
         ValueError: ``args`` is empty, the file cannot be loaded safely, or the model was
             trained on an env whose agents differ from ``env``'s.
     """
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     if not args:
         raise ValueError("ppo:PATH needs the path of a model .zip or a run directory, e.g. ppo:runs/x")
@@ -342,7 +342,7 @@ def load_policy_settings(path: str | Path) -> dict[str, Any]:
 
 def settings_to_save(args: Args, env: Any) -> dict[str, Any]:
     """The plain attributes saved inside every model file (SB3 writes them as JSON)."""
-    from inventory_zoo.evaluation import unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
 
     penv = unwrap_env(env)
     return {

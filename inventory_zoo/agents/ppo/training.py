@@ -25,7 +25,7 @@ from inventory_zoo.agents.ppo.envs import (
 from inventory_zoo.agents.ppo.models import settings_to_save, vecnormalize_path
 from inventory_zoo.agents.ppo.normalizer import restore_vecnormalize
 from inventory_zoo.baselines import mean_demand
-from inventory_zoo.evaluation import unwrap_env
+from inventory_zoo.envs.unwrap import unwrap_env
 
 __all__ = ["wrap_vec_env", "build_model", "start_at_mean_demand", "train", "latest_checkpoint"]
 
