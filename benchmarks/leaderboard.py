@@ -64,6 +64,8 @@ def run_preset(env_name: str, preset: str, args: argparse.Namespace, learners: l
     reports = {}
     for fam in applicable_families(env):
         optimizers = ("tpe", "cmaes") if args.optimizer == "best-of" else (args.optimizer,)
+        if len(env.possible_agents) > 200:
+            optimizers = optimizers[:1]  # one optimizer on very large networks (time)
         runs = [
             tune(
                 env,
@@ -154,10 +156,10 @@ LARGE_NETWORK = 50
 
 def _budget(args: argparse.Namespace, agents: int) -> tuple[int, int]:
     """Candidates and training episodes per family: the command's, capped on large networks
-    (64 and 8 up to 200 agents, 32 and 4 beyond)."""
+    (64 and 8 up to 200 agents, 16 and 2 beyond)."""
     if agents <= LARGE_NETWORK:
         return args.budget, args.episodes
-    cap_b, cap_e = (64, 8) if agents <= 200 else (32, 4)
+    cap_b, cap_e = (64, 8) if agents <= 200 else (16, 2)
     return min(args.budget, cap_b), min(args.episodes, cap_e)
 
 

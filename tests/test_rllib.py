@@ -7,6 +7,7 @@ they check the plumbing (a checkpoint restores the exact trained networks), not 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -18,6 +19,7 @@ from ray.rllib.utils.pre_checks.env import check_multiagent_environments
 from ray.tune.registry import ENV_CREATOR, _global_registry
 
 from inventory_zoo import evaluate, serial_v0
+from inventory_zoo.agents.common import UnsafeModelFileError
 from inventory_zoo.envs.registry import ENVS
 from inventory_zoo.integrations import rllib as bridge
 from inventory_zoo.integrations.rllib_train import Config, main, train
@@ -159,6 +161,14 @@ def test_train_checkpoint_restore_evaluate(local_ray, tmp_path, sharing):
         r["kind"] for r in summary["table"]
     }
     assert "vs_best_heuristic" in row  # the paired difference to the best tuned heuristic
+    # The model file is what loads by default; RLlib's pickled checkpoint alone only with trust,
+    # and then it plays exactly the same.
+    alone = tmp_path / "alone"
+    shutil.copytree(tmp_path / "checkpoint", alone)
+    with pytest.raises(UnsafeModelFileError, match="trusted=True"):
+        bridge.policy_from_checkpoint(alone)
+    pickled = bridge.policy_from_checkpoint(alone, trusted=True)
+    assert evaluate(env, pickled, 3, 1).cost_per_period == evaluate(env, policy, 3, 1).cost_per_period
 
 
 def test_policy_rescales_and_checks_observations(local_ray, tmp_path):
@@ -214,3 +224,22 @@ def test_policy_factory_needs_a_path():
         bridge.policy_factory(env, "")
     with pytest.raises(ValueError, match="does not exist"):
         bridge.policy_factory(env, "/nonexistent/run")
+
+
+def test_a_crafted_policy_file_is_refused_without_running_it(tmp_path):
+    import pickle
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "rllib_policy.pt").write_bytes(pickle.dumps({"format": "inventory_zoo.rllib_policy/1", "x": Payload()}))
+    env = serial_v0.parallel_env(preset="liu2022")
+    for load in (lambda: bridge.policy_from_checkpoint(run), lambda: bridge.policy_factory(env, str(run))):
+        with pytest.raises(UnsafeModelFileError, match="unpickling"):
+            load()
+    assert not marker.exists()

@@ -11,7 +11,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "resolve_device", "prepare_run_dir", "progress", "Progress", "run_cli"]
+__all__ = [
+    "UnsafeModelFileError",
+    "UsageError",
+    "resolve_device",
+    "prepare_run_dir",
+    "progress",
+    "Progress",
+    "run_cli",
+]
+
+
+class UnsafeModelFileError(ValueError):
+    """A file offered as a model needs full unpickling (which can run any code) to load.
+
+    Every learner's model loader raises it (HAPPO's ``best.pt``, PPO's weights and normaliser,
+    RLlib's checkpoints) unless the caller passes ``trusted=True`` for a file they made.
+    """
 
 
 class UsageError(Exception):

@@ -310,34 +310,52 @@ def _find_checkpoint(path: Path) -> Path:
     )
 
 
-def policy_from_checkpoint(path: str | Path) -> RLlibPolicy:
-    """The greedy library policy of an RLlib checkpoint.
+def policy_from_checkpoint(path: str | Path, *, trusted: bool = False) -> RLlibPolicy:
+    """The greedy library policy of a trained RLlib run.
 
     Args:
-        path: an RLlib algorithm checkpoint directory (``Algorithm.save_to_path``), or a run
-            directory of ``examples/train_rllib.py`` / ``inventory_zoo.integrations.rllib_train``
-            (its ``checkpoint/``). Only load checkpoints you made: they are pickles.
+        path: a run directory of ``examples/train_rllib.py`` /
+            ``inventory_zoo.integrations.rllib_train`` or its ``rllib_policy.pt``: the model file,
+            plain tensors and JSON, loaded without unpickling (safe to take from others); or, with
+            ``trusted=True`` only, an RLlib algorithm checkpoint directory
+            (``Algorithm.save_to_path``), which is pickles: load only checkpoints you made.
+        trusted: allow loading RLlib's pickled checkpoint when there is no model file. Never the
+            default, and no command-line flag sets it.
 
     Returns:
         an :class:`RLlibPolicy` that :func:`inventory_zoo.evaluate` accepts.
 
     Raises:
-        ValueError: ``path`` does not exist or holds no checkpoint.
+        ValueError: ``path`` does not exist or holds neither a model file nor a checkpoint.
+        UnsafeModelFileError: only a pickled checkpoint is there (and ``trusted`` is False), or
+            the model file would need unpickling.
     """
-    from ray.rllib.core import COMPONENT_LEARNER, COMPONENT_LEARNER_GROUP, COMPONENT_RL_MODULE
-    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModule
+    from inventory_zoo.agents.common import UnsafeModelFileError
+    from inventory_zoo.integrations.rllib_files import POLICY_FILE, load_policy_file
 
     p = Path(path).expanduser()
     if not p.exists():
         raise ValueError(f"checkpoint path {str(path)!r} does not exist")
+    for cand in (p, p / POLICY_FILE, p.parent / POLICY_FILE if p.name == "checkpoint" else None):
+        if cand is not None and cand.is_file():
+            modules, meta = load_policy_file(cand)
+            return RLlibPolicy(modules, meta.get("mapping"), float(meta.get("obs_scale", 1.0)), meta)
     ckpt = _find_checkpoint(p)
+    if not trusted:
+        raise UnsafeModelFileError(
+            f"{str(path)!r} holds only an RLlib checkpoint, which is pickles (loading it can run code). "
+            f"Load a run directory with its {POLICY_FILE}, or, for a checkpoint you made yourself, "
+            "policy_from_checkpoint(path, trusted=True)"
+        )
+    from ray.rllib.core import COMPONENT_LEARNER, COMPONENT_LEARNER_GROUP, COMPONENT_RL_MODULE
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModule
+
     meta_path = ckpt / META_FILE
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     mdir = ckpt / COMPONENT_LEARNER_GROUP / COMPONENT_LEARNER / COMPONENT_RL_MODULE
     multi = MultiRLModule.from_checkpoint(mdir.as_posix())
     modules = {mid: multi[mid] for mid in multi.keys()}
-    mapping = meta.get("mapping")
-    return RLlibPolicy(modules, mapping, float(meta.get("obs_scale", 1.0)), meta)
+    return RLlibPolicy(modules, meta.get("mapping"), float(meta.get("obs_scale", 1.0)), meta)
 
 
 def policy_factory(

@@ -399,6 +399,12 @@ def train(cfg: Config) -> dict[str, Any]:
     ckpt = out / "checkpoint"
     algo.save_to_path(ckpt.resolve().as_posix())
     (ckpt / bridge.META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    # The model file others can load safely (the checkpoint, pickles, is for resuming RLlib).
+    from inventory_zoo.integrations.rllib_files import POLICY_FILE, save_policy_file
+
+    learner = algo.learner_group._learner
+    modules = {mid: learner.module[mid] for mid in learner.module.keys()}
+    save_policy_file(modules, meta, out / POLICY_FILE)
     algo.stop()
     with open(out / "curve.csv", "w", newline="") as f:
         w = csv.DictWriter(f, ["env_steps", "seconds", "cost_per_period"])

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from inventory_zoo.agents.common import UnsafeModelFileError
 from inventory_zoo.agents.happo.config import Args, config_from_json, config_to_json
 from inventory_zoo.agents.happo.networks import Actor, action_nvec
 from inventory_zoo.agents.happo.policy import HAPPOPolicy, policy_kwargs
@@ -46,10 +47,6 @@ MODEL_FORMAT = "inventory_zoo.happo.model"
 #: ``format`` of a resume checkpoint.
 CHECKPOINT_FORMAT = "inventory_zoo.happo.checkpoint"
 VERSION = 1
-
-
-class UnsafeModelFileError(ValueError):
-    """A file offered as a model needs full unpickling (which can run any code) to load."""
 
 
 def atomic_save(path: Path, obj: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from inventory_zoo.agents.common import UnsafeModelFileError
 from inventory_zoo.agents.ppo.config import ENV_SETTINGS, Args, load_config
 from inventory_zoo.agents.ppo.normalizer import ObsNormalizer, save_vecnormalize
 from inventory_zoo.policies import Policy, orders_up_to
@@ -164,7 +165,7 @@ def _read_zip(path: Path, device: str) -> tuple[dict[str, Any], dict[str, Any]]:
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: not a Stable-Baselines3 model file ({e})") from None
     except Exception as e:  # torch's UnpicklingError: the weights need full unpickling
-        raise ValueError(f"{path}: refused, its policy.pth is not plain tensors ({e})") from None
+        raise UnsafeModelFileError(f"{path}: refused, its policy.pth is not plain tensors ({e})") from None
     # Pickled values are kept only as the marker "pickled", never decoded.
     plain = {k: "pickled" if isinstance(v, dict) and ":serialized:" in v else v for k, v in data.items()}
     return plain, state
@@ -278,7 +279,7 @@ def _normalizer(model_path: Path, trusted: bool):
         return ObsNormalizer.load(npz)
     if pkl.exists():
         if not trusted:
-            raise ValueError(
+            raise UnsafeModelFileError(
                 f"{pkl}: refused, a pickled VecNormalize can run code when loaded. If you made it "
                 "yourself, convert it with inventory_zoo.agents.ppo.convert_vecnormalize(path), or "
                 "load with trusted=True"

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from inventory_zoo.agents.common import UnsafeModelFileError
+
 __all__ = ["FORMAT", "ObsNormalizer", "save_vecnormalize", "read_vecnormalize", "restore_vecnormalize"]
 
 FORMAT = "inventory-zoo/vecnormalize-v1"
@@ -72,7 +74,7 @@ def read_vecnormalize(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     if not zipfile.is_zipfile(path):
-        raise ValueError(
+        raise UnsafeModelFileError(
             f"{path}: not a normaliser file of inventory-zoo (.npz); pickled VecNormalize files "
             "(.pkl) are refused because loading a pickle can run code. Convert a file you made "
             "yourself with inventory_zoo.agents.ppo.convert_vecnormalize(path)"
@@ -82,7 +84,7 @@ def read_vecnormalize(path: str | Path) -> dict[str, Any]:
             out: dict[str, Any] = {k: np.array(data[k], np.float64) for k in _ARRAYS}
             settings = json.loads(str(data["settings"][()]))
     except ValueError as e:  # object arrays: "Object arrays cannot be loaded when allow_pickle=False"
-        raise ValueError(f"{path}: refused, it holds arrays that only unpickling could read ({e})") from None
+        raise UnsafeModelFileError(f"{path}: refused, it holds arrays that only unpickling could read ({e})") from None
     except (KeyError, json.JSONDecodeError, TypeError) as e:
         raise ValueError(f"{path}: not a normaliser file of inventory-zoo ({e})") from None
     if not isinstance(settings, dict) or settings.get("format") != FORMAT:
