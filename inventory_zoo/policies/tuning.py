@@ -234,6 +234,27 @@ def _cmaes(dims, evaluate, budget, batch, seed, deadline, x0, start_done=False):
         done += len(U)
 
 
+def _checked(optimizer, budget, episodes, seed, test_episodes, test_seed, batch, time_limit, max_cycles):
+    """:func:`tune`'s sizes and seeds, checked (named errors) and normalised, in order."""
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer={optimizer!r} is not allowed; use one of {OPTIMIZERS}")
+    budget = check_int("budget", budget, low=1)
+    episodes = check_int("episodes", episodes, low=1)
+    seed = check_seed(seed)
+    if seed is None:
+        raise TypeError("seed must be an integer >= 0 (training episodes need fixed seeds), got None")
+    test_episodes = check_int("test_episodes", test_episodes, low=0)
+    test_seed = check_seed(test_seed, "test_seed")
+    batch = check_int("batch", batch, low=2 if "cmaes" in optimizer else 1)
+    if time_limit is not None:
+        time_limit = check_real("time_limit", time_limit, low=0.0, low_open=True)
+    if max_cycles is not None:
+        max_cycles = check_int("max_cycles", max_cycles, low=1)
+    _check_seeds(seed, episodes, test_seed, test_episodes)
+    _require(optimizer)
+    return budget, episodes, seed, test_episodes, test_seed, batch, time_limit, max_cycles
+
+
 def tune(
     env: Any,
     family: str,
@@ -273,29 +294,17 @@ def tune(
             overlapping seed ranges, or sizes out of range.
         ImportError: the ``tune`` extra is not installed.
     """
-    from inventory_zoo.evaluation import evaluate, unwrap_env
+    from inventory_zoo.envs.unwrap import unwrap_env
+    from inventory_zoo.evaluation import evaluate
 
     fam = get_family(family)
     penv = unwrap_env(env)
     reason = fam.applies(penv)
     if reason is not None:
         raise ValueError(f"family {family!r} does not apply to this env: {reason}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer={optimizer!r} is not allowed; use one of {OPTIMIZERS}")
-    budget = check_int("budget", budget, low=1)
-    episodes = check_int("episodes", episodes, low=1)
-    seed = check_seed(seed)
-    if seed is None:
-        raise TypeError("seed must be an integer >= 0 (training episodes need fixed seeds), got None")
-    test_episodes = check_int("test_episodes", test_episodes, low=0)
-    test_seed = check_seed(test_seed, "test_seed")
-    batch = check_int("batch", batch, low=2 if "cmaes" in optimizer else 1)
-    if time_limit is not None:
-        time_limit = check_real("time_limit", time_limit, low=0.0, low_open=True)
-    if max_cycles is not None:
-        max_cycles = check_int("max_cycles", max_cycles, low=1)
-    _check_seeds(seed, episodes, test_seed, test_episodes)
-    _require(optimizer)
+    budget, episodes, seed, test_episodes, test_seed, batch, time_limit, max_cycles = _checked(
+        optimizer, budget, episodes, seed, test_episodes, test_seed, batch, time_limit, max_cycles
+    )
 
     n = len(penv.possible_agents)
     dims = _dims(fam.space(penv), n)
