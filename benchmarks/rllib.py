@@ -199,8 +199,8 @@ def rescore(run: Path, episodes: int = 100) -> None:
 
 
 def plot(runs: dict[str, Path], png: Path) -> None:
-    """Validation cost against minutes of training, one line per run, with the searched
-    base-stock of the run's final table as a dashed line."""
+    """Validation cost (the greedy policy on the validation episodes) against minutes of
+    training, one panel per run."""
     import matplotlib
 
     matplotlib.use("Agg")
