@@ -12,7 +12,9 @@ below, :class:`InventoryMultiAgentEnv`, therefore keeps its ``step``/``reset`` a
 - the per-agent ``observation_spaces`` / ``action_spaces`` dicts of RLlib's new API stack
   (the wrapper sets only the old stack's ``Dict`` spaces, which RLlib falls back to);
 - an optional ``reward_scale`` (rewards divided by it, for training only: raw costs of
-  hundreds per period make the value targets slow to fit; evaluation always scores raw costs).
+  hundreds per period make the value targets slow to fit; evaluation always scores raw costs);
+- optional order-up-to ``"level"`` actions (one continuous level per agent, turned into the
+  order that lifts its installation position to it), the parameterisation the trainer uses.
 
 Checkpoints written by RLlib are pickles (``cloudpickle`` of the module's class and
 constructor arguments, ``pickle`` of its state): loading one runs code. Load only

@@ -320,13 +320,50 @@ def _steps(result: dict[str, Any]) -> int:
     return int(v)
 
 
+def _train_loop(algo: Any, cfg: Config, par: Any, meta: dict[str, Any], out: Path):
+    """PPO iterations until ``--timesteps`` or ``--max-minutes``, validating the greedy policy
+    every ``--eval-every`` iterations; TensorBoard logs under ``out/tb``.
+
+    Returns:
+        ``(curve, env_steps, iterations, seconds, load average at the start)``.
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
+    from inventory_zoo.evaluation import evaluate
+
+    writer = SummaryWriter((out / "tb").as_posix())
+    val_seed = cfg.seed + 10_000
+    curve: list[dict[str, float]] = []
+    load_start = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    steps, it = 0, 0
+    while steps < cfg.timesteps and (cfg.max_minutes <= 0 or time.perf_counter() - t0 < 60 * cfg.max_minutes):
+        result = algo.train()
+        it += 1
+        steps = _steps(result)
+        elapsed = time.perf_counter() - t0
+        ret = result.get("env_runners", {}).get("episode_return_mean")
+        if ret is not None and not math.isnan(ret):
+            writer.add_scalar("train/episode_return_mean", ret * cfg.reward_scale, steps)
+        writer.add_scalar("time/env_steps_per_second", steps / elapsed, steps)
+        if it % cfg.eval_every == 0 or steps >= cfg.timesteps:
+            rep = evaluate(par, _current_policy(algo, meta["obs_scale"], meta), cfg.eval_episodes, val_seed)
+            curve.append(
+                {"env_steps": steps, "seconds": round(elapsed, 1), "cost_per_period": rep.cost_per_period}
+            )
+            writer.add_scalar("eval/cost_per_period", rep.cost_per_period, steps)
+            print(
+                f"{steps:>10,} env-steps  {elapsed:7.0f} s  validation cost/period {rep.cost_per_period:9.2f}"
+            )
+    writer.close()
+    return curve, steps, it, time.perf_counter() - t0, load_start
+
+
 def train(cfg: Config) -> dict[str, Any]:
     """Train, checkpoint and evaluate one run; returns the summary written to evaluation.json."""
     import ray
     import torch
-    from torch.utils.tensorboard import SummaryWriter
 
-    from inventory_zoo.evaluation import evaluate
     from inventory_zoo.integrations import rllib as bridge
 
     check_config(cfg)
@@ -370,32 +407,7 @@ def train(cfg: Config) -> dict[str, Any]:
     algo = build_config(cfg, kwargs, device).build_algo()
     if cfg.actions == "level":
         init_level_heads(algo, cfg, par, adapter["max_level"])
-    writer = SummaryWriter((out / "tb").as_posix())
-    val_seed = cfg.seed + 10_000
-    curve: list[dict[str, float]] = []
-    load_start = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    steps, it = 0, 0
-    while steps < cfg.timesteps and (cfg.max_minutes <= 0 or time.perf_counter() - t0 < 60 * cfg.max_minutes):
-        result = algo.train()
-        it += 1
-        steps = _steps(result)
-        elapsed = time.perf_counter() - t0
-        ret = result.get("env_runners", {}).get("episode_return_mean")
-        if ret is not None and not math.isnan(ret):
-            writer.add_scalar("train/episode_return_mean", ret * cfg.reward_scale, steps)
-        writer.add_scalar("time/env_steps_per_second", steps / elapsed, steps)
-        if it % cfg.eval_every == 0 or steps >= cfg.timesteps:
-            rep = evaluate(par, _current_policy(algo, obs_scale, meta), cfg.eval_episodes, val_seed)
-            curve.append(
-                {"env_steps": steps, "seconds": round(elapsed, 1), "cost_per_period": rep.cost_per_period}
-            )
-            writer.add_scalar("eval/cost_per_period", rep.cost_per_period, steps)
-            print(
-                f"{steps:>10,} env-steps  {elapsed:7.0f} s  validation cost/period {rep.cost_per_period:9.2f}"
-            )
-    train_seconds = time.perf_counter() - t0
-    writer.close()
+    curve, steps, it, train_seconds, load_start = _train_loop(algo, cfg, par, meta, out)
     ckpt = out / "checkpoint"
     algo.save_to_path(ckpt.resolve().as_posix())
     (ckpt / bridge.META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
