@@ -50,6 +50,27 @@ def test_wheel_and_sdist_install_into_fresh_venv(tmp_path):
     out = subprocess.run([str(py), "-c", EPISODE], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "episode ok 0.1.0" in out.stdout
+    # The learners' commands come with the wheel too: its files alone (installed without the
+    # train extra's packages into a folder of their own, which comes first on the path, with
+    # this interpreter's torch, SB3 and tyro) answer `train ppo|happo --help`, outside the checkout.
+    target = tmp_path / "wheel_files"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheels[0])],
+        check=True,
+        capture_output=True,
+    )
+    env = dict(os.environ, PYTHONPATH=str(target))
+    where = subprocess.run(
+        [sys.executable, "-c", "import inventory_zoo; print(inventory_zoo.__file__)"],
+        capture_output=True, text=True, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert where.stdout.strip().startswith(str(target)), where.stdout + where.stderr
+    for algo in ("ppo", "happo"):
+        out = subprocess.run(
+            [sys.executable, "-m", "inventory_zoo.cli", "train", algo, "--help"],
+            capture_output=True, text=True, cwd=tmp_path, env=env,
+        )  # fmt: skip
+        assert out.returncode == 0 and "--env" in out.stdout and "--timesteps" in out.stdout, out.stderr
 
 
 def test_docs_build_strict(tmp_path):
