@@ -122,7 +122,9 @@ def _policy(spec: str, env: Any, args: argparse.Namespace) -> Any:
     from inventory_zoo.policies.registry import make_policy
 
     try:
-        return make_policy(spec, env, seed=args.seed)
+        return make_policy(
+            spec, env, seed=args.seed, budget=getattr(args, "budget", None), device=getattr(args, "device", "cpu")
+        )
     except ValueError as e:
         raise CLIError(str(e)) from None
 
@@ -314,6 +316,19 @@ def build_parser() -> argparse.ArgumentParser:
             dest="max_cycles",
             metavar="T",
             help="periods per episode (default: the env's)",
+        )
+        q.add_argument(
+            "--budget",
+            type=_int_in(1, 100_000),
+            default=None,
+            help="work of policies that tune: candidates of tuned:FAMILY, episodes per candidate of "
+            "search (default: the policy's own); tuning never plays the scored episodes",
+        )
+        q.add_argument(
+            "--device",
+            choices=("cpu", "cuda", "auto"),
+            default="cpu",
+            help="where a trained model (happo:, ppo:, rllib:) runs (default: cpu)",
         )
 
     def sub_parser(name: str, help: str) -> argparse.ArgumentParser:

@@ -345,3 +345,21 @@ def test_the_env_table_is_the_registry_one():
     (sub,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     (env_arg,) = [a for a in sub.choices["evaluate"]._actions if a.dest == "env"]
     assert ", ".join(env_names()) in env_arg.help
+
+
+def test_budget_reaches_tuning_policies(capsys, monkeypatch):
+    from inventory_zoo.policies import tuning
+
+    seen = {}
+    real = tuning.tune
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tuning, "tune", spy)
+    argv = ["evaluate", "serial_v0", "--preset", "snyder_shen_6_1", "--policy", "tuned:capped_base_stock",
+            "--budget", "3", "--episodes", "2", "--max-cycles", "20"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert seen["budget"] == 3
+    assert "CappedBaseStock" in capsys.readouterr().out
