@@ -422,8 +422,8 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     s.delivered += plan.demand_sum(sold)
 
     # 4. Costs.
-    holding = s.on_hand.astype(np.float64) * rows.holding
-    backlog_cost = unmet.astype(np.float64) * rows.backorder
+    holding = s.on_hand * rows.holding  # int64 * float64: exact conversions (counts < 2**53)
+    backlog_cost = unmet * rows.backorder
     cost = holding + backlog_cost
     if plan.any_pipeline_cost:
         pipeline_cost = plan.by_customer(np.add.reduce(pipe, 2) * p.pipeline_holding_cost)
