@@ -27,8 +27,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
 from inventory_zoo.envs.unwrap import unwrap_env
 from inventory_zoo.evaluation import evaluate, paired_difference
 from inventory_zoo.policies import (
@@ -38,6 +36,7 @@ from inventory_zoo.policies import (
     optimal_serial_base_stock,
     search_base_stock,
 )
+from inventory_zoo.policies.batched import mean_customer_demand
 
 __all__ = ["Baselines", "baselines", "baseline_table", "format_table", "mean_demand"]
 
@@ -74,15 +73,7 @@ def mean_demand(env: Any) -> int:
 
     Demand models without a closed-form mean are sampled (64 x 64 draws, seed 0).
     """
-    spec = unwrap_env(env).spec
-    means = []
-    for node in spec.nodes:
-        if node.demand is not None:
-            m = node.demand.mean
-            if m is None:
-                m = float(node.demand.sample(np.random.default_rng(0), 64, 64).mean())
-            means.append(m)
-    return int(round(float(np.mean(means)))) if means else 0
+    return int(round(mean_customer_demand(unwrap_env(env).spec, paths=64)))
 
 
 def baselines(

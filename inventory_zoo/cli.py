@@ -272,6 +272,53 @@ def cmd_train(argv: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
+def _env_options(q: argparse.ArgumentParser) -> None:
+    """ENV and --preset."""
+    envs = ", ".join(env_names())
+    q.add_argument("env", type=_env_name, metavar="ENV", help=f"the env: {envs} (any case; - for _)")
+    q.add_argument("--preset", help="a preset of the env (see `inventory-zoo list`; default: none)")
+
+
+def _run_options(q: argparse.ArgumentParser, episodes: bool = True) -> None:
+    """The options of commands that play episodes: ENV, --preset, --episodes, --seed,
+    --max-cycles, --budget, --device."""
+    _env_options(q)
+    if episodes:
+        q.add_argument(
+            "--episodes",
+            type=_int_in(1, MAX_EPISODES),
+            default=10,
+            help="episodes, played together as one batch (default: 10)",
+        )
+    q.add_argument(
+        "--seed",
+        type=_int_in(0, 2**63 - 1),
+        default=0,
+        help="episode k is seeded SEED + k, for every policy (default: 0)",
+    )
+    q.add_argument(
+        "--max-cycles",
+        type=_int_in(1, MAX_PERIODS),
+        default=None,
+        dest="max_cycles",
+        metavar="T",
+        help="periods per episode (default: the env's)",
+    )
+    q.add_argument(
+        "--budget",
+        type=_int_in(1, 100_000),
+        default=None,
+        help="work of policies that tune: candidates of tuned:FAMILY, episodes per candidate of "
+        "search (default: the policy's own); tuning never plays the scored episodes",
+    )
+    q.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        default="cpu",
+        help="where a trained model (happo:, ppo:, rllib:) runs (default: cpu)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand but ``play`` and ``train``, which forward their
     arguments (``inventory-zoo play --help``, ``inventory-zoo train --help``)."""
@@ -279,57 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
     from inventory_zoo.policies.registry import policy_help
 
     policies = "policies (NAME[:ARGS]):\n" + policy_help()
-    envs = ", ".join(env_names())
     p = _Parser(prog=PROG, description="Multi-echelon inventory environments and baselines.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="envs, presets and policy names").set_defaults(fn=cmd_list)
 
-    def env_options(q: argparse.ArgumentParser) -> None:
-        q.add_argument("env", type=_env_name, metavar="ENV", help=f"the env: {envs} (any case; - for _)")
-        q.add_argument("--preset", help="a preset of the env (see `inventory-zoo list`; default: none)")
-
     d = sub.add_parser("describe", help="every parameter of an env (with a preset)")
-    env_options(d)
+    _env_options(d)
     d.add_argument("--json", action="store_true", help="the parameters alone, as JSON")
     d.set_defaults(fn=cmd_describe)
-
-    def run_options(q: argparse.ArgumentParser, episodes: bool = True) -> None:
-        env_options(q)
-        if episodes:
-            q.add_argument(
-                "--episodes",
-                type=_int_in(1, MAX_EPISODES),
-                default=10,
-                help="episodes, played together as one batch (default: 10)",
-            )
-        q.add_argument(
-            "--seed",
-            type=_int_in(0, 2**63 - 1),
-            default=0,
-            help="episode k is seeded SEED + k, for every policy (default: 0)",
-        )
-        q.add_argument(
-            "--max-cycles",
-            type=_int_in(1, MAX_PERIODS),
-            default=None,
-            dest="max_cycles",
-            metavar="T",
-            help="periods per episode (default: the env's)",
-        )
-        q.add_argument(
-            "--budget",
-            type=_int_in(1, 100_000),
-            default=None,
-            help="work of policies that tune: candidates of tuned:FAMILY, episodes per candidate of "
-            "search (default: the policy's own); tuning never plays the scored episodes",
-        )
-        q.add_argument(
-            "--device",
-            choices=("cpu", "cuda", "auto"),
-            default="cpu",
-            help="where a trained model (happo:, ppo:, rllib:) runs (default: cpu)",
-        )
 
     def sub_parser(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(
@@ -341,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     e = sub_parser("evaluate", "the KPIs of one policy")
-    run_options(e)
+    _run_options(e)
     e.add_argument(
         "--policy", required=True, type=_policy_name, help="NAME[:ARGS], e.g. optimal, base_stock:9,6,11"
     )
@@ -349,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(fn=cmd_evaluate)
 
     c = sub_parser("compare", "several policies on the same demand (common random numbers)")
-    run_options(c)
+    _run_options(c)
     c.add_argument(
         "--policies", nargs="+", required=True, type=_policy_name, help="NAME[:ARGS] ..., each once"
     )
@@ -357,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(fn=cmd_compare)
 
     pl = sub_parser("plot", "a chart of one episode (needs matplotlib)")
-    run_options(pl, episodes=False)
+    _run_options(pl, episodes=False)
     pl.add_argument("--policy", required=True, type=_policy_name, help="NAME[:ARGS]")
     pl.add_argument(
         "--output",

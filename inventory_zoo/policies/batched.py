@@ -63,17 +63,18 @@ def batch_param(name: str, value: Any, B: int, N: int) -> np.ndarray:
     return np.broadcast_to(arr, (B, N))
 
 
-def mean_customer_demand(spec: Any) -> float:
+def mean_customer_demand(spec: Any, paths: int = 16) -> float:
     """Mean customer demand per period at one demand node (the mean over the demand nodes).
 
-    A demand process without a closed-form mean (e.g. ``Merton``) is sampled with a fixed seed.
+    A demand process without a closed-form mean (e.g. ``Merton``) is sampled with a fixed seed:
+    ``paths`` paths of 64 periods.
     """
     means = []
     for node in spec.nodes:
         if node.demand is not None:
             m = node.demand.mean
             if m is None:
-                m = float(node.demand.sample(np.random.default_rng(0), 16, 64).mean())
+                m = float(node.demand.sample(np.random.default_rng(0), paths, 64).mean())
             means.append(float(m))
     return float(np.mean(means)) if means else 0.0
 
