@@ -236,6 +236,7 @@ class SupplyChainBatch:
             a[c, col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
         self._obs_a = a.reshape(-1)
         self._obs_pad = bool((a == o_zero).any())
+        self._X_width = o_zero + self._obs_pad  # the columns of X, fixed for the spec
         self._zero_col = np.zeros((self.batch_size, 1), np.int64)
         self._buffers: dict[str, np.ndarray] = {}
         self._obs_weight = None if self.obs_scale is None else np.float64(1.0) / self.obs_scale
@@ -258,7 +259,7 @@ class SupplyChainBatch:
             parts.append(s.opipe.reshape(B, -1))
         if self._obs_pad:
             parts.append(self._zero_col)
-        return np.concatenate(parts, axis=1, out=self._scratch("X", sum(x.shape[1] for x in parts)))
+        return np.concatenate(parts, axis=1, out=self._scratch("X", self._X_width))
 
     def _scratch(self, name: str, width: int) -> np.ndarray:
         """A ``[B, width]`` int64 work array kept between calls: fresh arrays of this size
