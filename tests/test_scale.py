@@ -13,6 +13,7 @@ from gymnasium import spaces
 
 from inventory_zoo import network_v0, networks
 from inventory_zoo.core.engine import conservation_gap
+from inventory_zoo.envs import batch as batch_module
 from inventory_zoo.envs.vector import VectorEnv
 from tests.conftest import ENV_CASES
 
@@ -49,6 +50,23 @@ def test_every_batch_size_runs_the_same_episodes(module, kwargs):
     for B in BATCHES[:-1]:
         for got, want in zip(runs[B], runs[BATCHES[-1]], strict=True):
             np.testing.assert_array_equal(got, want[:B])
+
+
+@pytest.mark.parametrize("module, kwargs", ENV_CASES)
+def test_both_observation_forms_give_the_same_bits(module, kwargs, monkeypatch):
+    """The dense product (small networks) and the gather (the rest) are one map of the state:
+    forced either way, every observation, global state and reward of an episode is identical."""
+    env = module.parallel_env(**kwargs)
+    runs, forms = {}, {}
+    for limit in (0, 10**9):  # 0: always the gather; 10**9: always the dense product
+        monkeypatch.setattr(batch_module, "DENSE_OBS_ENTRIES", limit)
+        venv = VectorEnv(env, 65, auto_reset=False)
+        forms[limit] = venv.batch._obs_dense is not None
+        out = _episode(env, 65, periods=8)
+        runs[limit] = out + [venv.reset(seed=3)[0], venv.state()]
+    assert forms == {0: False, 10**9: True}
+    for got, want in zip(runs[0], runs[10**9], strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 BIG = {

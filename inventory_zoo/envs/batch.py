@@ -43,6 +43,9 @@ from inventory_zoo.envs.options import EnvOptions
 
 __all__ = ["SupplyChainBatch"]
 
+#: Largest observation map (raw counts x global-state entries) computed as a dense product.
+DENSE_OBS_ENTRIES = 1024
+
 
 class SupplyChainBatch:
     """``B`` copies of one supply chain, stepped together.
@@ -209,43 +212,76 @@ class SupplyChainBatch:
 
     # ------------------------------------------------------------------ views
     def _build_obs_layout(self) -> None:
-        """Where each entry of the global state comes from, as a column of the count array
-        ``X`` (see :meth:`_counts`): the global state is one gather ``X[:, a]``, linear in
-        nodes plus edges.
+        """Where each entry of the global state comes from: every entry is a count of the
+        state or a sum of counts, so the global state is a linear map of the state's counts.
 
-        ``X`` holds, per member: on hand ``[N]``, what each node owes ``[N]`` (its customers'
-        backlog plus what it owes downstream), its incoming demand ``[N]`` (the demand shown
-        plus the orders that reached it from downstream last period), owed per edge ``[E]``,
-        the pipe ``[E * L]``, the order slots ``[E * D]`` and, when some entry is padding,
-        one zero.
+        Two forms of that map, chosen once per spec (not per batch size), give the same
+        numbers:
+
+        - small networks (a map of at most ``DENSE_OBS_ENTRIES`` entries): one product of the raw
+          counts ``[on hand, backlog, demand shown, owed, orders received, pipe, order slots]``
+          with a 0/1 matrix. Exact (sums of counts below ``MAX_UNITS = 2**53`` in float64),
+          and measured 2x faster than the gather for one env and no slower at B = 4096;
+        - otherwise one gather from ``X``: on hand ``[N]``, what each node owes ``[N]`` (its
+          customers' backlog plus what it owes downstream), its incoming demand ``[N]`` (the
+          demand shown plus the orders that reached it from downstream last period), owed per
+          edge ``[E]``, the pipe ``[E * L]``, the order slots ``[E * D]`` and, when some entry
+          is padding, one zero: linear in nodes plus edges.
         """
         p = self.spec.params
         N, E, L, D = p.num_nodes, p.num_edges, p.max_lead_time, p.max_order_delay
         F, F0 = self.edge_fields, self.base_obs_dim
-        o_owed, o_pipe = 3 * N, 3 * N + E
-        o_opipe = o_pipe + E * L
-        o_zero = o_opipe + E * D
-        a = np.full((N, F0), o_zero, np.int64)
-        a[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
         e = np.arange(E)
-        col = 3 + self._edge_slot * F  # first column of each edge's block in its customer's row
-        c = p.customer[:, None]
-        a[c, col[:, None] + np.arange(L)] = o_pipe + e[:, None] * L + np.arange(L)
-        a[p.customer, col + L] = o_owed + e
-        if D:
-            a[c, col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
-        self._obs_a = a.reshape(-1)
-        self._obs_pad = bool((a == o_zero).any())
-        self._X_width = o_zero + self._obs_pad  # the columns of X, fixed for the spec
-        self._zero_col = np.zeros((self.batch_size, 1), np.int64)
+        # Each edge's first column in the global state (its block in its customer's row).
+        edge_col = p.customer * F0 + 3 + self._edge_slot * F
+        raw_width = 3 * N + 2 * E + E * (L + D)
         self._buffers: dict[str, np.ndarray] = {}
         self._obs_weight = None if self.obs_scale is None else np.float64(1.0) / self.obs_scale
         self._has_downstream = p.out_edge_index.size > 0
         self._has_opipe = D > 0
         self._id_bias = np.eye(N, dtype=np.float32) if self.agent_id else None  # [N, N]: only with ids
+        self._obs_dense = None
+        if raw_width * N * F0 <= DENSE_OBS_ENTRIES:
+            internal = p.out_edge_index  # edges with a supplier inside the network
+            o_owed, o_received, o_pipe = 3 * N, 3 * N + E, 3 * N + 2 * E
+            o_opipe = o_pipe + E * L
+            rows = [np.arange(3 * N), o_owed + internal, o_received + internal,
+                    o_pipe + np.arange(E * L), o_owed + e, o_opipe + np.arange(E * D)]  # fmt: skip
+            cols = [(np.arange(N)[:, None] * F0 + np.arange(3)).T.reshape(-1),
+                    p.supplier[internal] * F0 + 1, p.supplier[internal] * F0 + 2,
+                    (edge_col[:, None] + np.arange(L)).reshape(-1), edge_col + L,
+                    (edge_col[:, None] + L + 1 + np.arange(D)).reshape(-1)]  # fmt: skip
+            dense = np.zeros((raw_width, N * F0))
+            dense[np.concatenate(rows), np.concatenate(cols)] = 1.0
+            self._obs_dense = dense
+            return
+        o_owed, o_pipe = 3 * N, 3 * N + E
+        o_opipe = o_pipe + E * L
+        o_zero = o_opipe + E * D
+        a = np.full((N, F0), o_zero, np.int64)
+        a[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
+        a = a.reshape(-1)
+        a[edge_col[:, None] + np.arange(L)] = o_pipe + e[:, None] * L + np.arange(L)
+        a[edge_col + L] = o_owed + e
+        if D:
+            a[edge_col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
+        self._obs_a = a
+        self._obs_pad = bool((a == o_zero).any())
+        self._X_width = o_zero + self._obs_pad  # the columns of X, fixed for the spec
+        self._zero_col = np.zeros((self.batch_size, 1), np.int64)
+
+    def _raw_counts(self) -> np.ndarray:
+        """The raw counts of the dense form (see :meth:`_build_obs_layout`) ``[B, P]`` float64."""
+        s = self.state
+        B = self.batch_size
+        parts = [s.on_hand, s.backlog, s.demand if self.demand_visible else s.last_demand, s.owed, s.received,
+                 s.pipe.reshape(B, -1)]  # fmt: skip
+        if self._has_opipe:
+            parts.append(s.opipe.reshape(B, -1))
+        return np.concatenate(parts, axis=1, out=self._scratch("raw", self._obs_dense.shape[0], np.float64))
 
     def _counts(self) -> np.ndarray:
-        """``X`` (see :meth:`_build_obs_layout`) ``[B, P]`` int64."""
+        """``X`` of the gather form (see :meth:`_build_obs_layout`) ``[B, P]`` float64."""
         s = self.state
         B = self.batch_size
         shown = s.demand if self.demand_visible else s.last_demand
@@ -259,27 +295,29 @@ class SupplyChainBatch:
             parts.append(s.opipe.reshape(B, -1))
         if self._obs_pad:
             parts.append(self._zero_col)
-        return np.concatenate(parts, axis=1, out=self._scratch("X", self._X_width))
+        return np.concatenate(parts, axis=1, out=self._scratch("X", self._X_width, np.float64))
 
-    def _scratch(self, name: str, width: int) -> np.ndarray:
-        """A ``[B, width]`` int64 work array kept between calls: fresh arrays of this size
-        would be new memory every period (page faults cost more than the work at large B)."""
+    def _scratch(self, name: str, width: int, dtype: type = np.int64) -> np.ndarray:
+        """A ``[B, width]`` work array kept between calls: fresh arrays of this size would be
+        new memory every period (page faults cost more than the work at large B)."""
         buf = self._buffers.get(name)
-        if buf is None or buf.shape[1] != width:
-            buf = self._buffers[name] = np.empty((self.batch_size, width), np.int64)
+        if buf is None:
+            buf = self._buffers[name] = np.empty((self.batch_size, width), dtype)
         return buf
 
     def global_state(self) -> np.ndarray:
         """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids.
 
-        Each entry is an exact integer count (or sum of counts); with ``obs_scale`` it is
-        multiplied by ``1 / obs_scale`` in float64, then rounded to float32.
+        Each entry is an exact integer count (or sum of counts) in float64; with ``obs_scale``
+        it is multiplied by ``1 / obs_scale`` in float64, then rounded to float32.
         """
-        x = self._counts().take(self._obs_a, 1, out=self._scratch("a", self._obs_a.size))
-        if self._obs_weight is None:
-            return x.astype(np.float32)
-        # The product in float64, rounded once to float32 (one call).
-        return np.multiply(x, self._obs_weight, out=np.empty(x.shape, np.float32), casting="unsafe")
+        if self._obs_dense is not None:
+            x = self._raw_counts() @ self._obs_dense
+        else:
+            x = self._counts().take(self._obs_a, 1, out=self._scratch("a", self._obs_a.size, np.float64))
+        if self._obs_weight is not None:
+            x = np.multiply(x, self._obs_weight, out=x)
+        return x.astype(np.float32)
 
     def observe(self) -> np.ndarray:
         """Observations ``[B, N, obs_dim]`` float32 of the current state."""
