@@ -291,10 +291,9 @@ def _allocate(plan: Plan, claims: np.ndarray, avail: np.ndarray, proportional: b
     Priority: each claim takes what it can of what its predecessors left. Proportional: a
     short node first gives each claim its share rounded down, then the units left by the
     rounding by priority. Prefix sums run over all claims at once, so the cost is linear in
-    the number of claims, whatever the fan-out.
+    the number of claims, whatever the fan-out. (With one claim per node, the caller takes the
+    minimum of claim and stock itself.)
     """
-    if plan.single_claim:
-        return np.minimum(claims, avail)
     stock = avail.take(plan.claim_node, 1)
     base = None
     if proportional:
@@ -323,7 +322,7 @@ def _ship(plan: Plan, rows: BatchRows, p, s: State, claim_e: np.ndarray, market:
     """
     node_claims = market if plan.claim_node_identity else market.take(plan.claim_node, 1)
     claims = np.where(rows.demand_claim, node_claims, claim_e.take(plan.claim_edge, 1))
-    alloc = _allocate(plan, claims, s.on_hand, p.proportional)
+    alloc = np.minimum(claims, s.on_hand) if plan.single_claim else _allocate(plan, claims, s.on_hand, p.proportional)
     left = claims - alloc
     if plan.capped:  # what an edge could not claim this period stays owed too
         left += np.where(rows.demand_claim, 0, (due - claim_e).take(plan.claim_edge, 1))
@@ -381,8 +380,8 @@ def step(spec: SupplyChain, s: State, orders: np.ndarray, scenario: Scenario) ->
     Terms that a spec does not use (delays, losses, capacities, lost sales, zero cost rates)
     are skipped, which is what makes a batch of one fast.
     """
-    p = spec.params
     plan = plan_of(spec)
+    p = plan.params
     t = s.t
     if t >= scenario.periods:
         raise RuntimeError(f"the scenario holds {scenario.periods} periods; reset before stepping on")

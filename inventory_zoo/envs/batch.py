@@ -316,7 +316,7 @@ class SupplyChainBatch:
         else:
             x = self._counts().take(self._obs_a, 1, out=self._scratch("a", self._obs_a.size, np.float64))
         if self._obs_weight is not None:
-            x = np.multiply(x, self._obs_weight, out=x)
+            x *= self._obs_weight
         return x.astype(np.float32)
 
     def observe(self) -> np.ndarray:

@@ -203,7 +203,7 @@ class SupplyChainParallelEnv(ParallelEnv):
             raise RuntimeError("step() called with no live agents: call reset() first")
         orders = self._plain_orders(actions)
         if orders is not None:
-            obs, rew, _ = self.batch.step_orders(orders)
+            obs, rew, done = self.batch.step_orders(orders)
         else:
             if not isinstance(actions, Mapping):
                 raise ValueError(
@@ -219,8 +219,7 @@ class SupplyChainParallelEnv(ParallelEnv):
                     f"actions given for unknown agents {unknown}; agents are {self.possible_agents}"
                 )
             act = np.stack([self.check_action(a, actions[a]) for a in self.possible_agents])
-            obs, rew, _ = self.batch.step(act[None] if self.batch.max_in > 1 else act.T)
-        done = self.batch.state.t >= self.max_cycles
+            obs, rew, done = self.batch.step(act[None] if self.batch.max_in > 1 else act.T)
         agents = self.agents
         # (equal lengths by construction; strict=True would cost more than the rest of this)
         observations = dict(zip(agents, obs[0], strict=False))
