@@ -58,6 +58,10 @@ class Segments:
                 where = index if self.gather is None else np.arange(index.size)
                 dense[where, np.repeat(np.arange(G), sizes)] = 1.0
                 self.dense = dense
+            # Float sums by the same product only when no group has more than two columns: a
+            # sum of two terms (and zeros) rounds once, in any order, so the product gives the
+            # bits of reduceat. With three or more terms the order of the sum would show.
+            self.dense_float = self.dense is not None and bool(sizes.max() <= 2)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """``[B, G]`` group sums of ``x`` ``[B, M]`` (same dtype)."""
@@ -69,6 +73,8 @@ class Segments:
         cols = x if self.gather is None else x.take(self.gather, 1)
         if self.dense is not None and x.dtype == np.int64:
             return np.matmul(cols.astype(np.float64), self.dense).astype(np.int64)
+        if self.dense_float and x.dtype == np.float64:
+            return np.matmul(cols, self.dense)
         sums = np.add.reduceat(cols, self.starts, axis=1)
         if self.all_nonempty:
             return sums

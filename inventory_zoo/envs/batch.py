@@ -314,7 +314,7 @@ class SupplyChainBatch:
         if self._obs_dense is not None:
             x = self._raw_counts() @ self._obs_dense
         else:
-            x = self._counts().take(self._obs_a, 1, out=self._scratch("a", self._obs_a.size, np.float64))
+            x = self._counts().take(self._obs_a, 1)  # (a new array: take with out= is buffered, slower)
         if self._obs_weight is not None:
             x *= self._obs_weight
         return x.astype(np.float32)
