@@ -28,8 +28,11 @@ class Segments:
     ``x`` ``[B, M]`` and ``G`` groups (0 for an empty group), in index order.
 
     The sums run in one pass over the columns (``np.add.reduceat``), so the cost is linear in
-    ``M + G``. When no group has more than one column they are a gather (times a 0/1 mask
-    when some groups are empty), and nothing at all when group ``g`` is column ``g``.
+    ``M + G``. When no group has more than two columns (chains, and networks where a node has
+    at most two suppliers or customers) they are one or two gathers and an add (times 0/1
+    masks where groups are smaller), and nothing at all when group ``g`` is column ``g``. A
+    sum of at most two terms rounds once, in any order, so float sums keep the bits of
+    ``reduceat``.
     """
 
     def __init__(self, ptr: np.ndarray, index: np.ndarray, width: int) -> None:
@@ -37,44 +40,50 @@ class Segments:
         self.groups = G = len(sizes)
         self.nonempty = np.flatnonzero(sizes > 0)
         self.all_nonempty = self.nonempty.size == G
-        self.single = bool(sizes.max(initial=0) <= 1)
-        self.identity = self.single and self.all_nonempty and G == width and np.array_equal(index, np.arange(G))
-        if self.single:
-            # Group g's only column (any column for an empty group, masked out).
-            first = np.zeros(G, np.int64)
-            first[self.nonempty] = index[ptr[self.nonempty]]
-            self.first = first
+        largest = int(sizes.max(initial=0))
+        self.identity = largest == 1 and self.all_nonempty and G == width and np.array_equal(index, np.arange(G))
+        self.first = self.second = None
+        if largest <= 2:
+            # Group g's first and second columns (any column where it has fewer, masked out).
+            self.first = np.zeros(G, np.int64)
+            self.first[self.nonempty] = index[ptr[self.nonempty]]
             self.mask = None if self.all_nonempty else (sizes > 0).astype(np.int64)
-        else:
-            self.gather = None if np.array_equal(index, np.arange(width)) else index.astype(np.int64)
-            self.starts = ptr[self.nonempty].astype(np.int64)
-            # Small networks: integer sums as one product with a 0/1 matrix in float64 (exact:
-            # every count is below MAX_UNITS = 2**53), 2-3x faster than reduceat over short
-            # segments at large batches. Bounded in size, so the cost stays linear.
-            self.dense = None
-            cols = width if self.gather is None else index.size
-            if cols * G <= DENSE_ENTRIES:
-                dense = np.zeros((cols, G))
-                where = index if self.gather is None else np.arange(index.size)
-                dense[where, np.repeat(np.arange(G), sizes)] = 1.0
-                self.dense = dense
-            # Float sums by the same product only when no group has more than two columns: a
-            # sum of two terms (and zeros) rounds once, in any order, so the product gives the
-            # bits of reduceat. With three or more terms the order of the sum would show.
-            self.dense_float = self.dense is not None and bool(sizes.max() <= 2)
+            if largest == 2:
+                pairs = np.flatnonzero(sizes == 2)
+                self.second = np.zeros(G, np.int64)
+                self.second[pairs] = index[ptr[pairs] + 1]
+                self.mask2 = None if pairs.size == G else (sizes == 2).astype(np.int64)
+            return
+        self.gather = None if np.array_equal(index, np.arange(width)) else index.astype(np.int64)
+        self.starts = ptr[self.nonempty].astype(np.int64)
+        # Small networks: integer sums as one product with a 0/1 matrix in float64 (exact:
+        # every count is below MAX_UNITS = 2**53), 2-3x faster than reduceat over short
+        # segments at large batches. Bounded in size, so the cost stays linear.
+        self.dense = None
+        cols = width if self.gather is None else index.size
+        if cols * G <= DENSE_ENTRIES:
+            dense = np.zeros((cols, G))
+            where = index if self.gather is None else np.arange(index.size)
+            dense[where, np.repeat(np.arange(G), sizes)] = 1.0
+            self.dense = dense
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """``[B, G]`` group sums of ``x`` ``[B, M]`` (same dtype)."""
         if self.identity:
             return x
-        if self.single:
-            cols = x.take(self.first, 1)
-            return cols if self.mask is None else cols * self.mask
+        if self.first is not None:
+            out = x.take(self.first, 1)
+            if self.mask is not None:
+                out *= self.mask
+            if self.second is not None:
+                two = x.take(self.second, 1)
+                if self.mask2 is not None:
+                    two *= self.mask2
+                out += two
+            return out
         cols = x if self.gather is None else x.take(self.gather, 1)
         if self.dense is not None and x.dtype == np.int64:
             return np.matmul(cols.astype(np.float64), self.dense).astype(np.int64)
-        if self.dense_float and x.dtype == np.float64:
-            return np.matmul(cols, self.dense)
         sums = np.add.reduceat(cols, self.starts, axis=1)
         if self.all_nonempty:
             return sums

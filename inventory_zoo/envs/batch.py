@@ -43,8 +43,11 @@ from inventory_zoo.envs.options import EnvOptions
 
 __all__ = ["SupplyChainBatch"]
 
-#: Largest observation map (raw counts x global-state entries) computed as a dense product.
+#: The observation is a dense product when its map (raw counts x global-state entries) has at
+#: most this many entries, whatever the batch size ...
 DENSE_OBS_ENTRIES = 1024
+#: ... or when the product's multiply-adds per period (batch size x entries) are at most this.
+DENSE_OBS_WORK = 16384
 
 
 class SupplyChainBatch:
@@ -215,13 +218,15 @@ class SupplyChainBatch:
         """Where each entry of the global state comes from: every entry is a count of the
         state or a sum of counts, so the global state is a linear map of the state's counts.
 
-        Two forms of that map, chosen once per spec (not per batch size), give the same
-        numbers:
+        Two forms of that map give the same bits (a test pins them), chosen by their measured
+        cost:
 
-        - small networks (a map of at most ``DENSE_OBS_ENTRIES`` entries): one product of the raw
-          counts ``[on hand, backlog, demand shown, owed, orders received, pipe, order slots]``
-          with a 0/1 matrix. Exact (sums of counts below ``MAX_UNITS = 2**53`` in float64),
-          and measured 2x faster than the gather for one env and no slower at B = 4096;
+        - small maps (at most ``DENSE_OBS_ENTRIES`` entries, or at most ``DENSE_OBS_WORK``
+          multiply-adds a period for the whole batch): one product of the raw counts ``[on
+          hand, backlog, demand shown, owed, orders received, pipe, order slots]`` with a 0/1
+          matrix. Exact (sums of counts below ``MAX_UNITS = 2**53`` in float64); it needs no
+          separate sums, so it takes half the time of the gather for one env on chains and
+          small networks, and no more at B = 4096 on maps of up to 1,024 entries;
         - otherwise one gather from ``X``: on hand ``[N]``, what each node owes ``[N]`` (its
           customers' backlog plus what it owes downstream), its incoming demand ``[N]`` (the
           demand shown plus the orders that reached it from downstream last period), owed per
@@ -241,7 +246,7 @@ class SupplyChainBatch:
         self._has_opipe = D > 0
         self._id_bias = np.eye(N, dtype=np.float32) if self.agent_id else None  # [N, N]: only with ids
         self._obs_dense = None
-        if raw_width * N * F0 <= DENSE_OBS_ENTRIES:
+        if raw_width * N * F0 <= max(DENSE_OBS_ENTRIES, DENSE_OBS_WORK // self.batch_size):
             internal = p.out_edge_index  # edges with a supplier inside the network
             o_owed, o_received, o_pipe = 3 * N, 3 * N + E, 3 * N + 2 * E
             o_opipe = o_pipe + E * L
