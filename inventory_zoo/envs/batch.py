@@ -96,6 +96,7 @@ class SupplyChainBatch:
         slot[p.in_edge_index] = np.arange(E) - np.repeat(p.in_edge_ptr[:-1], self.in_degree)
         self._edge_agent = p.customer
         self._edge_slot = slot
+        self._edge_action = p.customer * self.max_in + slot  # its entry in an agent-major flat row
         # Edge k is agent k's only supplier (serial chains): actions are the orders as they are.
         self._actions_are_orders = self.max_in == 1 and np.array_equal(p.customer, np.arange(N))
         self.edge_fields = p.max_lead_time + 1 + p.max_order_delay
@@ -181,9 +182,9 @@ class SupplyChainBatch:
             )
         if self._actions_are_orders:
             return act.reshape(B, N).astype(np.int64)  # a copy, like the general case
-        if flat:
-            act = act[:, :, None]
-        return act[:, self._edge_agent, self._edge_slot].astype(np.int64, copy=False)
+        # One take over each member's flat actions: a C-ordered result (an index pair on two
+        # axes would give a strided one, slower in every later operation).
+        return act.reshape(B, -1).take(self._edge_action, 1).astype(np.int64, copy=False)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         """One period for the whole batch.
