@@ -241,12 +241,12 @@ class SupplyChainBatch:
         # Each edge's first column in the global state (its block in its customer's row).
         edge_col = p.customer * F0 + 3 + self._edge_slot * F
         raw_width = 3 * N + 2 * E + E * (L + D)
-        self._buffers: dict[str, np.ndarray] = {}
         self._obs_weight = None if self.obs_scale is None else np.float64(1.0) / self.obs_scale
         self._has_downstream = p.out_edge_index.size > 0
         self._has_opipe = D > 0
         self._id_bias = np.eye(N, dtype=np.float32) if self.agent_id else None  # [N, N]: only with ids
         self._obs_dense = None
+        self._obs_pad = False
         if raw_width * N * F0 <= max(DENSE_OBS_ENTRIES, DENSE_OBS_WORK // self.batch_size):
             internal = p.out_edge_index  # edges with a supplier inside the network
             o_owed, o_received, o_pipe = 3 * N, 3 * N + E, 3 * N + 2 * E
@@ -260,56 +260,45 @@ class SupplyChainBatch:
             dense = np.zeros((raw_width, N * F0))
             dense[np.concatenate(rows), np.concatenate(cols)] = 1.0
             self._obs_dense = dense
-            return
-        o_owed, o_pipe = 3 * N, 3 * N + E
-        o_opipe = o_pipe + E * L
-        o_zero = o_opipe + E * D
-        a = np.full((N, F0), o_zero, np.int64)
-        a[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
-        a = a.reshape(-1)
-        a[edge_col[:, None] + np.arange(L)] = o_pipe + e[:, None] * L + np.arange(L)
-        a[edge_col + L] = o_owed + e
-        if D:
-            a[edge_col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
-        self._obs_a = a
-        self._obs_pad = bool((a == o_zero).any())
-        self._X_width = o_zero + self._obs_pad  # the columns of X, fixed for the spec
-        self._zero_col = np.zeros((self.batch_size, 1), np.int64)
-
-    def _raw_counts(self) -> np.ndarray:
-        """The raw counts of the dense form (see :meth:`_build_obs_layout`) ``[B, P]`` float64."""
-        s = self.state
-        B = self.batch_size
-        parts = [s.on_hand, s.backlog, s.demand if self.demand_visible else s.last_demand, s.owed, s.received,
-                 s.pipe.reshape(B, -1)]  # fmt: skip
-        if self._has_opipe:
-            parts.append(s.opipe.reshape(B, -1))
-        return np.concatenate(parts, axis=1, out=self._scratch("raw", self._obs_dense.shape[0], np.float64))
+            width = raw_width
+        else:
+            o_owed, o_pipe = 3 * N, 3 * N + E
+            o_opipe = o_pipe + E * L
+            o_zero = o_opipe + E * D
+            a = np.full((N, F0), o_zero, np.int64)
+            a[:, :3] = np.arange(N)[:, None] + np.array([0, N, 2 * N])
+            a = a.reshape(-1)
+            a[edge_col[:, None] + np.arange(L)] = o_pipe + e[:, None] * L + np.arange(L)
+            a[edge_col + L] = o_owed + e
+            if D:
+                a[edge_col[:, None] + L + 1 + np.arange(D)] = o_opipe + e[:, None] * D + np.arange(D)
+            self._obs_a = a
+            self._obs_pad = bool((a == o_zero).any())
+            self._zero_col = np.zeros((self.batch_size, 1), np.int64)
+            width = o_zero + self._obs_pad
+        # The count row, kept between periods: a fresh array of this size would be new memory
+        # every period (page faults cost more than the work at large B).
+        self._X = np.empty((self.batch_size, width))
 
     def _counts(self) -> np.ndarray:
-        """``X`` of the gather form (see :meth:`_build_obs_layout`) ``[B, P]`` float64."""
+        """The count row ``[B, P]`` float64 (see :meth:`_build_obs_layout`): the raw counts for
+        the dense product, or ``X`` for the gather."""
         s = self.state
         B = self.batch_size
         shown = s.demand if self.demand_visible else s.last_demand
-        if self._has_downstream:
+        if self._obs_dense is not None:  # (the product does the sums)
+            parts = [s.on_hand, s.backlog, shown, s.owed, s.received]
+        elif self._has_downstream:
             owes = quantities.owes(self.spec, s)
-            incoming = shown + quantities.sum_by_supplier(self.spec, s.received)
+            parts = [s.on_hand, owes, shown + quantities.sum_by_supplier(self.spec, s.received), s.owed]
         else:
-            owes, incoming = s.backlog, shown
-        parts = [s.on_hand, owes, incoming, s.owed, s.pipe.reshape(B, -1)]
+            parts = [s.on_hand, s.backlog, shown, s.owed]
+        parts.append(s.pipe.reshape(B, -1))
         if self._has_opipe:
             parts.append(s.opipe.reshape(B, -1))
         if self._obs_pad:
             parts.append(self._zero_col)
-        return np.concatenate(parts, axis=1, out=self._scratch("X", self._X_width, np.float64))
-
-    def _scratch(self, name: str, width: int, dtype: type = np.int64) -> np.ndarray:
-        """A ``[B, width]`` work array kept between calls: fresh arrays of this size would be
-        new memory every period (page faults cost more than the work at large B)."""
-        buf = self._buffers.get(name)
-        if buf is None:
-            buf = self._buffers[name] = np.empty((self.batch_size, width), dtype)
-        return buf
+        return np.concatenate(parts, axis=1, out=self._X)
 
     def global_state(self) -> np.ndarray:
         """Global state ``[B, N * base_obs_dim]`` float32: every agent's observation, no ids.
@@ -318,7 +307,7 @@ class SupplyChainBatch:
         it is multiplied by ``1 / obs_scale`` in float64, then rounded to float32.
         """
         if self._obs_dense is not None:
-            x = self._raw_counts() @ self._obs_dense
+            x = self._counts() @ self._obs_dense
         else:
             x = self._counts().take(self._obs_a, 1)  # (a new array: take with out= is buffered, slower)
         if self._obs_weight is not None:
